@@ -1,0 +1,251 @@
+"""Run the thesis' evaluation protocol while a model trains (SPEC §6, last points).
+
+:class:`Monitor` is a skorch callback for the ``callbacks=`` parameter of the btvqvae
+estimators. At scheduled epochs it calls :func:`btvqvae.evaluation.evaluate` on a *fitted
+view* of the estimator being trained and records every metric in ``net.history``.
+
+The fitted view is a shallow copy of the owning estimator that shares its net (so the
+estimator's own ``transform`` / ``encode`` / ``inverse_transform`` run unchanged) and carries
+the two fitted attributes that ``fit`` only sets after training (``n_tokens_``,
+``latent_shape_``, read from the module). The estimator itself is never modified.
+Evaluation runs in eval mode under ``torch.no_grad``: the codebook, its EMA statistics and
+the BatchNorm running statistics do not move, so training with and without a monitor gives
+identical models.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import numbers
+import sys
+from typing import Any
+
+import torch
+from skorch.callbacks import Callback
+from sklearn.utils import check_consistent_length
+
+from .estimators import _BaseVQVAETransformer
+from .evaluation import EVALUATE_KEYS, evaluate
+
+__all__ = ["Monitor"]
+
+#: Attribute by which a net may name the estimator that trains it (see :func:`_find_owner`).
+OWNER_ATTRIBUTE = "owner_"
+
+_EVALUATE_OPTIONS = tuple(
+    name for name, p in inspect.signature(evaluate).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def _find_owner(net) -> _BaseVQVAETransformer:
+    """The btvqvae estimator whose ``fit`` is training ``net``.
+
+    A net may name it in ``net.owner_``; otherwise the call stack is searched for the
+    estimator whose ``net_`` is ``net`` (``fit`` assigns ``net_`` before training it).
+    """
+    owner = getattr(net, OWNER_ATTRIBUTE, None)
+    if isinstance(owner, _BaseVQVAETransformer):
+        return owner
+    frame = sys._getframe(1)
+    try:
+        while frame is not None:
+            candidate = frame.f_locals.get("self")
+            if isinstance(candidate, _BaseVQVAETransformer) and \
+                    candidate.__dict__.get("net_") is net:
+                return candidate
+            frame = frame.f_back
+    finally:
+        del frame  # frames reference their locals; do not keep the stack alive
+    raise RuntimeError(
+        "Monitor evaluates the btvqvae estimator that trains the net, but none was found; "
+        "pass it through the estimator's parameter, e.g. "
+        "VQVAETransformer(callbacks=[Monitor(X_train, y_train, X_test, y_test)])"
+    )
+
+
+def fitted_view(estimator: _BaseVQVAETransformer, net) -> _BaseVQVAETransformer:
+    """A shallow copy of ``estimator`` that can transform with ``net`` while it trains.
+
+    The copy shares ``net`` (and every other attribute) with ``estimator`` and gets the
+    module-derived fitted attributes ``n_tokens_`` and ``latent_shape_``, which ``fit`` sets
+    only after training. ``estimator`` itself is left as it was.
+    """
+    view = copy.copy(estimator)
+    view.net_ = net
+    view.n_tokens_ = net.module_.n_tokens
+    view.latent_shape_ = tuple(net.module_.latent_shape)
+    return view
+
+
+class Monitor(Callback):
+    """Evaluate the estimator being trained at scheduled epochs (SPEC §6, thesis ch. 5).
+
+    An epoch is scheduled when it is listed in ``epochs``, when it is a multiple of ``every``,
+    or, with ``at_end``, when it is the last one trained. Epoch ``e >= 1`` is evaluated
+    after its training pass (``on_epoch_end``); epoch 0 is the untrained model, evaluated in
+    ``on_train_begin``. The thesis' schedule (epochs 0, 300, 600, 900, 1200 and the last)
+    is ``Monitor(..., every=300)``.
+
+    Each evaluation runs :func:`btvqvae.evaluation.evaluate` with the module in eval mode
+    under ``torch.no_grad`` and puts the module back in the mode it was in: the codebook,
+    its EMA statistics, the BatchNorm running statistics and every random generator of the
+    training are untouched.
+
+    Parameters
+    ----------
+    X_train, y_train : array-like
+        Series and labels the probes are fitted on (usually the training split).
+    X_test, y_test : array-like
+        Held-out series and labels the metrics are computed on.
+    epochs : iterable of int, default=(0,)
+        Epochs to evaluate; 0 is before any training. Epochs beyond the last are ignored.
+    every : int or None, default=None
+        Also evaluate every ``every`` epochs, starting with epoch 0.
+    at_end : bool, default=True
+        Also evaluate the final model: after the last epoch, or wherever training stopped
+        (early stopping, Ctrl-C).
+    prefix : str, default="monitor_"
+        Prefix of the keys recorded in ``net.history``.
+    evaluate_kwargs : dict or None, default=None
+        Keyword arguments of :func:`~btvqvae.evaluation.evaluate` (``n_clusters``,
+        ``n_repeats``, ``variance``, ``random_state``). ``random_state`` defaults to 0 so that
+        repeated evaluations are comparable and numpy's global RNG is never drawn from.
+
+    Attributes
+    ----------
+    monitor_history_ : list of dict
+        One entry per evaluation, in order: ``{"epoch": e, <key>: value, ...}`` with the
+        keys of :data:`~btvqvae.evaluation.EVALUATE_KEYS`. Reset when training starts.
+
+    Notes
+    -----
+    **Where results go in** ``net.history``: the metrics of epoch ``e >= 1`` are recorded in
+    that epoch's row as ``prefix + key`` (``net.history[e - 1]``, whose ``"epoch"`` is
+    ``e``). Epoch 0 has no row of its own; its metrics are recorded in the first row as
+    ``prefix + "initial_" + key`` so they cannot be mistaken for those of epoch 1. Rows of
+    unscheduled epochs hold no monitor keys. ``monitor_history_`` holds the same numbers as
+    one list, epoch 0 included.
+
+    The evaluated object is a shallow copy of the estimator that shares the net being trained
+    (see :func:`fitted_view`); it is found from the net (``net.owner_`` when set, else the
+    estimator whose ``fit`` is running), so the callback works only through the ``callbacks``
+    parameter of a btvqvae estimator.
+
+    Examples
+    --------
+    >>> from aeon.datasets import load_gunpoint
+    >>> from btvqvae import VQVAETransformer
+    >>> from btvqvae.monitoring import Monitor
+    >>> X_train, y_train = load_gunpoint(split="train")
+    >>> X_test, y_test = load_gunpoint(split="test")
+    >>> monitor = Monitor(X_train, y_train, X_test, y_test, every=2,
+    ...                   evaluate_kwargs={"n_repeats": 1})
+    >>> est = VQVAETransformer(max_epochs=4, hidden_dim=8, n_res_blocks=1, random_state=0,
+    ...                        callbacks=[monitor]).fit(X_train)
+    >>> [row["epoch"] for row in monitor.monitor_history_]
+    [0, 2, 4]
+    >>> knn_1 = est.net_.history[:, "monitor_knn_1"]  # epochs 2 and 4
+    """
+
+    def __init__(self, X_train, y_train, X_test, y_test, *, epochs=(0,), every=None,
+                 at_end=True, prefix="monitor_", evaluate_kwargs=None):
+        self.X_train = X_train
+        self.y_train = y_train
+        self.X_test = X_test
+        self.y_test = y_test
+        self.epochs = epochs
+        self.every = every
+        self.at_end = at_end
+        self.prefix = prefix
+        self.evaluate_kwargs = evaluate_kwargs
+
+    # -- set-up -----------------------------------------------------------------------------
+    def initialize(self):
+        self._check_params()
+        self.monitor_history_ = []
+        self.pending_initial_ = None
+        return self
+
+    def _check_params(self) -> None:
+        epochs = self.epochs
+        if isinstance(epochs, (str, bytes)) or not hasattr(epochs, "__iter__"):
+            raise TypeError(f"epochs must be an iterable of ints, got {epochs!r}")
+        for e in epochs:
+            if not isinstance(e, numbers.Integral) or isinstance(e, bool) or e < 0:
+                raise ValueError(f"epochs must hold non-negative ints (0 = before training), "
+                                 f"got {e!r} in {epochs!r}")
+        every = self.every
+        if every is not None and (not isinstance(every, numbers.Integral)
+                                  or isinstance(every, bool) or every < 1):
+            raise ValueError(f"every must be a positive int or None, got {every!r}")
+        if not isinstance(self.at_end, bool):
+            raise TypeError(f"at_end must be a bool, got {self.at_end!r}")
+        if not isinstance(self.prefix, str):
+            raise TypeError(f"prefix must be a str, got {self.prefix!r}")
+        unknown = set(self.evaluate_kwargs or {}) - set(_EVALUATE_OPTIONS)
+        if unknown:
+            raise TypeError(f"evaluate_kwargs has unknown keys {sorted(unknown)}; evaluate "
+                            f"accepts {list(_EVALUATE_OPTIONS)}")
+        check_consistent_length(self.X_train, self.y_train)
+        check_consistent_length(self.X_test, self.y_test)
+
+    def is_scheduled(self, epoch: int) -> bool:
+        """Whether ``epoch`` is listed in ``epochs`` or is a multiple of ``every``."""
+        listed = any(int(e) == epoch for e in self.epochs)
+        return listed or (self.every is not None and epoch % self.every == 0)
+
+    # -- skorch hooks -----------------------------------------------------------------------
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        _find_owner(net)  # fail before training, not after the first scheduled epoch
+        if len(net.history) == 0 and self.is_scheduled(0):
+            self.pending_initial_ = self._evaluate(net, epoch=0)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        self._flush_initial(net)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        epoch = len(net.history)
+        if self.is_scheduled(epoch):
+            self._record(net, self._evaluate(net, epoch), self.prefix)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self._flush_initial(net)
+        epoch = len(net.history)
+        done = self.monitor_history_ and self.monitor_history_[-1]["epoch"] == epoch
+        if self.at_end and not done:
+            metrics = self._evaluate(net, epoch)
+            if epoch > 0:
+                self._record(net, metrics, self.prefix)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _flush_initial(self, net) -> None:
+        if self.pending_initial_ is not None and len(net.history) > 0:
+            self._record(net, self.pending_initial_, self.prefix + "initial_")
+            self.pending_initial_ = None
+
+    @staticmethod
+    def _record(net, metrics: dict[str, Any], prefix: str) -> None:
+        for key in EVALUATE_KEYS:
+            net.history.record(prefix + key, metrics[key])
+
+    def _evaluate(self, net, epoch: int) -> dict[str, Any]:
+        view = fitted_view(_find_owner(net), net)
+        kwargs = {"random_state": 0, **(self.evaluate_kwargs or {})}
+        module = net.module_
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                metrics = evaluate(view, self.X_train, self.y_train, self.X_test, self.y_test,
+                                   **kwargs)
+        finally:
+            module.train(was_training)
+        self.monitor_history_.append({"epoch": epoch, **metrics})
+        return metrics
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(n_train={len(self.X_train)}, n_test={len(self.X_test)}, "
+                f"epochs={self.epochs!r}, every={self.every!r}, at_end={self.at_end!r}, "
+                f"prefix={self.prefix!r})")

@@ -1,0 +1,45 @@
+"""Loss terms as small pure functions of tensors."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["off_diagonal", "cross_correlation", "barlow_twins_loss", "reconstruction_losses"]
+
+
+def reconstruction_losses(x: torch.Tensor, x_hat: torch.Tensor, u: torch.Tensor,
+                          u_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Time-domain ``MSE(x, x̂)`` and time-frequency ``MSE(u, û)`` (thesis eq. 4.3)."""
+    return F.mse_loss(x_hat, x), F.mse_loss(u_hat, u)
+
+
+def off_diagonal(matrix: torch.Tensor) -> torch.Tensor:
+    """The off-diagonal entries of a square matrix, flattened."""
+    n = matrix.shape[0]
+    return matrix.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
+
+
+def cross_correlation(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Batch cross-correlation ``(D, D)`` of two ``(B, D)`` embeddings.
+
+    Each feature is standardised over the batch (biased std, ``eps`` added so a constant
+    feature gives zeros instead of NaN), then ``C = ãᵀ b̃ / B``.
+    """
+    a = (a - a.mean(0)) / (a.std(0, unbiased=False) + eps)
+    b = (b - b.mean(0)) / (b.std(0, unbiased=False) + eps)
+    return a.t() @ b / a.shape[0]
+
+
+def barlow_twins_loss(a: torch.Tensor, b: torch.Tensor, lambd: float = 0.005,
+                      eps: float = 1e-5) -> torch.Tensor:
+    """Barlow Twins objective divided by the feature dimension (thesis eq. 4.7).
+
+    ``(Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij²) / D`` with ``C`` from :func:`cross_correlation`.
+    """
+    # Low-precision (bf16) embeddings are correlated in float32 at least.
+    dtype = torch.promote_types(a.dtype, torch.float32)
+    c = cross_correlation(a.to(dtype), b.to(dtype), eps)
+    on_diag = (1 - torch.diagonal(c)).pow(2).sum()
+    off_diag = off_diagonal(c).pow(2).sum()
+    return (on_diag + lambd * off_diag) / c.shape[0]

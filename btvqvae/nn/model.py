@@ -1,0 +1,182 @@
+"""The VQ-VAE and the two-branch Barlow Twins VQ-VAE as torch modules (SPEC §2–4).
+
+Forward passes return small named results; the loss is assembled by the training glue from
+the terms in :mod:`btvqvae.nn.losses`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from .decoder import Decoder
+from .encoder import Encoder, downsampling_strides, n_downsampling_blocks
+from .layers import reset_parameters
+from .losses import barlow_twins_loss
+from .projector import Projector
+from .quantizer import Quantized, VectorQuantizer
+from .stft import istft, n_frames, n_freqs, stft
+
+__all__ = ["VQVAE", "BarlowTwinsVQVAE", "VQVAEOutput", "BarlowTwinsOutput", "RECON_TARGETS"]
+
+RECON_TARGETS = ("random_view", "first_view", "clean")
+
+
+@dataclass
+class VQVAEOutput:
+    x: torch.Tensor          # (B, C, L) the series the branch reconstructs
+    x_hat: torch.Tensor      # (B, C, L)
+    u: torch.Tensor          # (B, 2C, F, T)
+    u_hat: torch.Tensor      # (B, 2C, F, T)
+    quantized: Quantized     # z_q (B, D, F, T'), indices (B, F, T'), commitment
+
+
+@dataclass
+class BarlowTwinsOutput(VQVAEOutput):
+    bt_loss: torch.Tensor = None  # scalar, 0 when not computed
+
+
+class TwoViews(Protocol):
+    def two_views(self, x: torch.Tensor, *, generator: torch.Generator | None
+                  ) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+class VQVAE(nn.Module):
+    """STFT → encoder → EMA vector quantizer → decoder → inverse STFT.
+
+    Parameters
+    ----------
+    n_channels, n_timepoints : int
+        Shape of one input series.
+    n_fft : int
+        STFT size (reference 8).
+    hidden_dim : int
+        Convolution width d (reference 64).
+    codebook_size : int
+        Number of codes K (reference 32).
+    code_dim : int or None
+        Code dimension; None uses ``hidden_dim`` (reference).
+    n_res_blocks : int
+        Residual blocks in encoder and decoder (reference 4).
+    downsampled_width : int
+        Target width w of the downsampling rule (reference 8).
+    ema_decay, kmeans_init, dead_code_threshold
+        See :class:`~btvqvae.nn.quantizer.VectorQuantizer`.
+    generator : torch.Generator or None
+        Source of the initial weights and codes (global RNG untouched).
+    """
+
+    def __init__(self, n_channels: int, n_timepoints: int, *, n_fft: int = 8,
+                 hidden_dim: int = 64, codebook_size: int = 32, code_dim: int | None = None,
+                 n_res_blocks: int = 4, downsampled_width: int = 8, ema_decay: float = 0.8,
+                 kmeans_init: bool = False, dead_code_threshold: float = 0.0,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.n_channels, self.n_timepoints, self.n_fft = n_channels, n_timepoints, n_fft
+        code_dim = hidden_dim if code_dim is None else code_dim
+        self.stft_shape = (n_freqs(n_fft), n_frames(n_timepoints, n_fft))
+        n_blocks = n_downsampling_blocks(n_timepoints, n_fft, downsampled_width)
+        strides = downsampling_strides(self.stft_shape[1], n_blocks)
+        self.latent_shape = (code_dim, self.stft_shape[0], self._width_after(strides))
+        self.encoder = Encoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
+        self.quantizer = VectorQuantizer(codebook_size, code_dim, decay=ema_decay,
+                                         kmeans_init=kmeans_init,
+                                         dead_code_threshold=dead_code_threshold)
+        self.decoder = Decoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
+        generator = generator if generator is not None else torch.Generator()
+        reset_parameters(self.encoder, generator)
+        reset_parameters(self.decoder, generator)
+        self.quantizer.reset_codebook(generator)
+
+    def _width_after(self, strides: Sequence[int]) -> int:
+        width = self.stft_shape[1]
+        for stride in strides:
+            width //= stride
+        return width
+
+    @property
+    def n_tokens(self) -> int:
+        return self.latent_shape[1] * self.latent_shape[2]
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Series ``(B, C, L)`` → (STFT image ``u``, pre-quantization latents ``z``)."""
+        u = stft(x, self.n_fft)  # (B, 2C, F, T)
+        return u, self.encoder(u)  # (B, D, F, T')
+
+    def decode(self, z_q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Quantized latents ``(B, D, F, T')`` → (``û``, ``x̂``)."""
+        u_hat = self.decoder(z_q, self.stft_shape)
+        # The inverse STFT has no bf16/fp16 kernel; decode the image in its own precision.
+        return u_hat, istft(u_hat.float(), self.n_fft, self.n_timepoints)
+
+    def _branch(self, x, u, z, generator) -> VQVAEOutput:
+        quantized = self.quantizer(z, generator)
+        u_hat, x_hat = self.decode(quantized.z_q)
+        return VQVAEOutput(x=x, x_hat=x_hat, u=u, u_hat=u_hat, quantized=quantized)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VQVAEOutput:
+        u, z = self.encode(x)
+        return self._branch(x, u, z, generator)
+
+
+class BarlowTwinsVQVAE(VQVAE):
+    """Two augmented views through the shared encoder; Barlow Twins loss on pre-quantized z.
+
+    Both views (and the clean series for ``recon_target="clean"``) go through the encoder as
+    one batch, so every BatchNorm and the EMA codebook update once per step. Only the
+    reconstruction branch is quantized and decoded.
+
+    Parameters
+    ----------
+    projector_dims : sequence of int
+        Projector widths (reference ``(4096, 4096, 4096)``).
+    lambd : float
+        Weight of the off-diagonal (redundancy) term (reference 0.005).
+    recon_target : {"random_view", "first_view", "clean"}
+        What the VQ-VAE branch reconstructs: a view chosen at random each step (reference
+        code), the first view (thesis text) or the un-augmented series.
+    augmenter : object with ``two_views(x, generator=...)`` or None
+        Makes the two views; None uses the series itself for both.
+    **kwargs
+        Passed to :class:`VQVAE`.
+    """
+
+    def __init__(self, n_channels: int, n_timepoints: int, *,
+                 projector_dims: Sequence[int] = (4096, 4096, 4096), lambd: float = 0.005,
+                 recon_target: str = "random_view", augmenter: TwoViews | None = None,
+                 generator: torch.Generator | None = None, **kwargs):
+        generator = generator if generator is not None else torch.Generator()
+        super().__init__(n_channels, n_timepoints, generator=generator, **kwargs)
+        if recon_target not in RECON_TARGETS:
+            raise ValueError(f"recon_target must be one of {RECON_TARGETS}, got {recon_target!r}")
+        self.lambd, self.recon_target, self.augmenter = lambd, recon_target, augmenter
+        self.projector = Projector(self.latent_shape[0], projector_dims)
+        reset_parameters(self.projector, generator)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                barlow_twins: bool = True) -> BarlowTwinsOutput:
+        b = x.shape[0]
+        if self.training and self.augmenter is not None:
+            x_a, x_b = self.augmenter.two_views(x, generator=generator)
+        else:
+            x_a, x_b = x, x
+        inputs = [x_a, x_b] + ([x] if self.recon_target == "clean" else [])
+        u, z = self.encode(torch.cat(inputs))  # (nB, 2C, F, T), (nB, D, F, T')
+        if self.recon_target == "clean":
+            pick = 2
+        elif self.recon_target == "first_view":
+            pick = 0
+        else:
+            pick = int(torch.randint(2, (1,), generator=generator))
+        part = slice(pick * b, (pick + 1) * b)
+        out = self._branch(inputs[pick], u[part], z[part], generator)
+        bt = z.new_zeros((), dtype=torch.float32)
+        # BatchNorm in the projector and the batch standardisation need two or more samples.
+        if barlow_twins and b > 1:
+            p = self.projector(z[: 2 * b])  # (2B, P)
+            bt = barlow_twins_loss(p[:b], p[b:], self.lambd)
+        return BarlowTwinsOutput(**vars(out), bt_loss=bt)

@@ -1,0 +1,154 @@
+"""Vector quantizer with an exponential-moving-average codebook (SPEC §3).
+
+Buffers (all saved in the state dict):
+
+``codebook``      ``(K, D)`` the code vectors, initialised N(0, 1).
+``cluster_size``  ``(K,)`` EMA of how many vectors each code received (starts at 1, so an
+                  unused code keeps its vector instead of being divided by ~0).
+``embed_avg``     ``(K, D)`` EMA of the sum of vectors assigned to each code.
+``initialized``   whether the optional k-means initialisation has run.
+
+The buffers change only in training mode; evaluation never moves the codebook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["Quantized", "VectorQuantizer", "kmeans"]
+
+
+@dataclass
+class Quantized:
+    z_q: torch.Tensor         # (B, D, F, T) straight-through quantized latents
+    indices: torch.Tensor     # (B, F, T) code ids in [0, K)
+    commitment: torch.Tensor  # scalar MSE(z, sg[z_q])
+
+
+def _nearest(flat: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
+    """Index of the nearest code (squared Euclidean) for each row of ``flat`` ``(N, D)``."""
+    # ||f - c||² = ||f||² - 2 f·c + ||c||²; the first term does not change the argmin.
+    scores = torch.addmm((codebook * codebook).sum(1), flat, codebook.t(), alpha=-2.0)  # (N, K)
+    return scores.argmin(dim=1)
+
+
+def kmeans(data: torch.Tensor, k: int, n_iter: int, generator: torch.Generator) -> torch.Tensor:
+    """Lloyd's k-means on ``(N, D)`` rows, seeded by ``generator``; returns ``(k, D)`` centres.
+
+    Starting centres are distinct random rows (drawn with replacement when N < k); a centre
+    that loses all its points keeps its previous position.
+    """
+    n = data.shape[0]
+    if n >= k:
+        start = torch.randperm(n, generator=generator)[:k]
+    else:
+        start = torch.randint(n, (k,), generator=generator)
+    centres = data[start.to(data.device)].clone()
+    for _ in range(n_iter):
+        assign = _nearest(data, centres)
+        sums = torch.zeros_like(centres).index_add_(0, assign, data)
+        counts = torch.bincount(assign, minlength=k).to(data.dtype)
+        filled = counts > 0
+        centres[filled] = sums[filled] / counts[filled, None]
+    return centres
+
+
+class VectorQuantizer(nn.Module):
+    """Nearest-code quantizer with straight-through gradients and an EMA codebook.
+
+    Parameters
+    ----------
+    codebook_size : int
+        Number of codes K.
+    dim : int
+        Code dimension D (channels of the encoder output).
+    decay : float
+        EMA decay of the codebook statistics (reference 0.8).
+    eps : float
+        Laplace smoothing of the cluster sizes (reference 1e-5).
+    kmeans_init : bool
+        Replace the N(0, 1) codes by k-means centres of the first training batch.
+    kmeans_iters : int
+        Lloyd iterations of that initialisation.
+    dead_code_threshold : float
+        After each update, codes whose EMA cluster size is below this value are moved onto
+        random encoder outputs of the batch. 0 disables it (reference behaviour).
+    """
+
+    def __init__(self, codebook_size: int, dim: int, *, decay: float = 0.8, eps: float = 1e-5,
+                 kmeans_init: bool = False, kmeans_iters: int = 10,
+                 dead_code_threshold: float = 0.0):
+        super().__init__()
+        self.codebook_size, self.dim = codebook_size, dim
+        self.decay, self.eps = decay, eps
+        self.kmeans_init, self.kmeans_iters = kmeans_init, kmeans_iters
+        self.dead_code_threshold = dead_code_threshold
+        self.register_buffer("codebook", torch.zeros(codebook_size, dim))
+        self.register_buffer("cluster_size", torch.ones(codebook_size))
+        self.register_buffer("embed_avg", torch.zeros(codebook_size, dim))
+        self.register_buffer("initialized", torch.tensor(not kmeans_init))
+
+    def reset_codebook(self, generator: torch.Generator) -> None:
+        """Draw the codes from N(0, 1) with ``generator`` and reset the EMA statistics."""
+        codes = torch.randn(self.codebook_size, self.dim, generator=generator)
+        self._set_codes(codes.to(self.codebook.device))
+        self.initialized.fill_(not self.kmeans_init)
+
+    @torch.no_grad()
+    def _set_codes(self, codes: torch.Tensor) -> None:
+        self.codebook.copy_(codes)
+        self.embed_avg.copy_(codes)
+        self.cluster_size.fill_(1.0)
+
+    def lookup(self, indices: torch.Tensor) -> torch.Tensor:
+        """Code ids ``(B, F, T)`` → code vectors ``(B, D, F, T)``."""
+        return F.embedding(indices, self.codebook).permute(0, 3, 1, 2)
+
+    def forward(self, z: torch.Tensor, generator: torch.Generator | None = None) -> Quantized:
+        b, d, f, t = z.shape
+        flat = z.detach().permute(0, 2, 3, 1).reshape(-1, d).float()  # (B*F*T, D)
+        if self.training and not bool(self.initialized):
+            self._kmeans_init(flat, generator)
+        indices = _nearest(flat, self.codebook)  # (B*F*T,)
+        if self.training:
+            self._ema_update(flat, indices, generator)
+        indices = indices.reshape(b, f, t)
+        codes = self.lookup(indices).to(z.dtype)  # (B, D, F, T)
+        commitment = F.mse_loss(z, codes.detach())
+        z_q = z + (codes - z).detach()  # straight-through estimator
+        return Quantized(z_q=z_q, indices=indices, commitment=commitment)
+
+    @torch.no_grad()
+    def _kmeans_init(self, flat: torch.Tensor, generator: torch.Generator | None) -> None:
+        generator = generator if generator is not None else torch.Generator()
+        self._set_codes(kmeans(flat, self.codebook_size, self.kmeans_iters, generator))
+        self.initialized.fill_(True)
+
+    @torch.no_grad()
+    def _ema_update(self, flat: torch.Tensor, indices: torch.Tensor,
+                    generator: torch.Generator | None) -> None:
+        counts = torch.bincount(indices, minlength=self.codebook_size).to(flat.dtype)  # (K,)
+        sums = torch.zeros_like(self.embed_avg).index_add_(0, indices, flat)  # (K, D)
+        self.cluster_size.mul_(self.decay).add_(counts, alpha=1 - self.decay)
+        self.embed_avg.mul_(self.decay).add_(sums, alpha=1 - self.decay)
+        total = self.cluster_size.sum()
+        smoothed = (self.cluster_size + self.eps) / (total + self.codebook_size * self.eps) * total
+        self.codebook.copy_(self.embed_avg / smoothed[:, None])
+        if self.dead_code_threshold > 0:
+            self._restart_dead_codes(flat, generator)
+
+    @torch.no_grad()
+    def _restart_dead_codes(self, flat: torch.Tensor, generator: torch.Generator | None) -> None:
+        dead = torch.nonzero(self.cluster_size < self.dead_code_threshold).flatten()
+        if dead.numel() == 0:
+            return
+        generator = generator if generator is not None else torch.Generator()
+        pick = torch.randint(flat.shape[0], (dead.numel(),), generator=generator)
+        new = flat[pick.to(flat.device)]
+        self.codebook[dead] = new
+        self.embed_avg[dead] = new
+        self.cluster_size[dead] = 1.0

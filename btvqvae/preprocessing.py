@@ -1,0 +1,209 @@
+"""The reference's global scaling (SPEC §1): one mean and one std over the whole TRAIN array."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
+
+__all__ = ["GlobalStandardScaler"]
+
+
+class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardise a whole collection with a single mean and standard deviation.
+
+    Unlike :class:`sklearn.preprocessing.StandardScaler` (one mean per column) or per-series
+    z-normalisation, every value of the training array -- all cases, channels and
+    timepoints -- shares one mean and one standard deviation, as in the reference
+    implementation. NaN values are ignored when fitting and stay NaN when transforming,
+    unless ``nan_to_zero=True``.
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Subtract the global mean; otherwise ``mean_`` is 0.
+    with_std : bool, default=True
+        Divide by the global standard deviation (population, ``ddof=0``); otherwise
+        ``scale_`` is 1.
+    nan_to_zero : bool, default=False
+        Replace NaN with 0 after scaling, as the reference does (a NaN then sits at the
+        training mean). ``inverse_transform`` cannot bring those NaN back.
+
+    Attributes
+    ----------
+    mean_ : float
+        Global mean of the training values (NaN ignored).
+    scale_ : float
+        Global standard deviation of the training values; 1.0 where it is zero, so a
+        constant array is only shifted.
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`; only set for 2-D input.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when fitted on a DataFrame with string column names.
+    n_channels_in_ : int or None
+        Number of channels of 3-D ``(n_cases, n_channels, n_timepoints)`` input, ``None``
+        when fitted on 2-D ``(n_cases, n_timepoints)`` input.
+    n_timepoints_in_ : int
+        Series length seen in :meth:`fit` (the number of columns for 2-D input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from btvqvae.preprocessing import GlobalStandardScaler
+    >>> X = np.array([[[0.0, 2.0]], [[4.0, np.nan]]])  # (n_cases=2, n_channels=1, 2)
+    >>> scaler = GlobalStandardScaler().fit(X)
+    >>> print(scaler.mean_, round(scaler.scale_, 4))
+    2.0 1.633
+    >>> GlobalStandardScaler(nan_to_zero=True).fit_transform(X).round(4)
+    array([[[-1.2247,  0.    ]],
+    <BLANKLINE>
+           [[ 1.2247,  0.    ]]])
+    """
+
+    def __init__(self, with_mean=True, with_std=True, nan_to_zero=False):
+        self.with_mean = with_mean
+        self.with_std = with_std
+        self.nan_to_zero = nan_to_zero
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _validate(self, X, reset):
+        """Return X as a float ndarray (never the caller's array mutated) and its rank."""
+        if _is_3d(X):
+            return self._validate_3d(X, reset), 3
+        if not reset and self.n_channels_in_ is not None:
+            raise ValueError(f"X is not 3-D but {type(self).__name__} was fitted on 3-D "
+                             f"(n_cases, {self.n_channels_in_}, {self.n_timepoints_in_}) data; "
+                             "add the channel axis, e.g. X[:, np.newaxis, :]")
+        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES,
+                          ensure_all_finite="allow-nan")
+        if reset:
+            self.n_channels_in_ = None
+            self.n_timepoints_in_ = X.shape[1]
+        return X, 2
+
+    def _validate_3d(self, X, reset):
+        X = np.asarray(X)
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if X.size == 0:
+            raise ValueError(f"X of shape {X.shape} is empty; need at least one case, "
+                             "channel and timepoint")
+        if np.isinf(X).any():
+            raise ValueError("X contains infinity; only NaN is allowed as a missing value")
+        name = type(self).__name__
+        _, n_channels, n_timepoints = X.shape
+        if reset:
+            for attr in ("n_features_in_", "feature_names_in_"):
+                if hasattr(self, attr):
+                    delattr(self, attr)
+            self.n_channels_in_, self.n_timepoints_in_ = n_channels, n_timepoints
+        elif self.n_channels_in_ is None:
+            raise ValueError(f"X is 3-D but {name} was fitted on 2-D (n_cases, "
+                             f"{self.n_timepoints_in_}) data; pass a 2-D array or refit")
+        elif (n_channels, n_timepoints) != (self.n_channels_in_, self.n_timepoints_in_):
+            raise ValueError(f"X has {n_channels} channels and {n_timepoints} timepoints but "
+                             f"{name} was fitted on {self.n_channels_in_} channels and "
+                             f"{self.n_timepoints_in_} timepoints; resample or pad "
+                             "(btvqvae.datasets.load_ucr(length=...))")
+        return X
+
+    def fit(self, X, y=None):
+        """Compute the global mean and standard deviation of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_cases, n_timepoints) or (n_cases, n_channels, n_timepoints)
+            Training collection; NaN values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : GlobalStandardScaler
+        """
+        X, _ = self._validate(X, reset=True)
+        if np.isnan(X).all():
+            raise ValueError("X contains only NaN; cannot compute a mean and a scale")
+        mean = float(np.nanmean(X, dtype=np.float64))
+        std = float(np.nanstd(X, dtype=np.float64))
+        self.mean_ = mean if self.with_mean else 0.0
+        # A constant array (std 0 up to rounding) is shifted, never divided by ~0.
+        tiny = 10 * np.finfo(np.float64).eps * max(1.0, abs(mean))
+        self.scale_ = std if self.with_std and std > tiny else 1.0
+        return self
+
+    def transform(self, X):
+        """Scale ``X`` with the fitted mean and scale; returns a new array of the same shape.
+
+        Parameters
+        ----------
+        X : array-like of the rank and shape (except ``n_cases``) seen in :meth:`fit`
+
+        Returns
+        -------
+        X_scaled : ndarray, same shape and float dtype as ``X`` (float64 for integers)
+        """
+        check_is_fitted(self)
+        X, _ = self._validate(X, reset=False)
+        out = ((X - self.mean_) / self.scale_).astype(X.dtype, copy=False)
+        if self.nan_to_zero:
+            out[np.isnan(out)] = 0.0
+        return out
+
+    def inverse_transform(self, X):
+        """Undo :meth:`transform`: ``X * scale_ + mean_`` (NaN replaced by 0 stay 0).
+
+        Parameters
+        ----------
+        X : array-like of the rank and shape (except ``n_cases``) seen in :meth:`fit`
+
+        Returns
+        -------
+        X_original : ndarray, same shape and float dtype as ``X``
+        """
+        check_is_fitted(self)
+        X, _ = self._validate(X, reset=False)
+        return (X * self.scale_ + self.mean_).astype(X.dtype, copy=False)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names (same as the input columns); defined only after a 2-D fit.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input column names, checked against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        if self.n_channels_in_ is not None:
+            raise ValueError("feature names are defined only for 2-D input; this scaler "
+                             "was fitted on 3-D (n_cases, n_channels, n_timepoints) data")
+        return super().get_feature_names_out(input_features)
+
+
+def _is_3d(X) -> bool:
+    """Whether X is (convertible to) a 3-D array; 2-D, 1-D and sparse go to validate_data."""
+    if sparse.issparse(X):
+        return False
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        try:
+            ndim = np.asarray(X).ndim
+        except (TypeError, ValueError):
+            if isinstance(X, (list, tuple)) and X and all(np.ndim(x) == 2 for x in X):
+                raise ValueError("X is a list of series of unequal shape; make them equal "
+                                 "length first, e.g. load_ucr(..., unequal='pad')") from None
+            return False
+    return ndim == 3
