@@ -26,7 +26,7 @@ def _as_shaped(X):
 def check_series(estimator, X, *, reset: bool) -> np.ndarray:
     """Validate X and return a float32/float64 array ``(n_cases, n_channels, n_timepoints)``.
 
-    ``reset=True`` (fit) records ``n_features_in_`` and the shape of one series;
+    ``reset=True`` (fit) records ``n_features_in_``, the shape of one series and the rank of X;
     ``reset=False`` (transform) checks X against them.
     """
     if isinstance(X, (list, tuple)) and X and all(hasattr(x, "shape") for x in X):
@@ -72,6 +72,7 @@ def check_series(estimator, X, *, reset: bool) -> np.ndarray:
                 del estimator.feature_names_in_
     if reset:
         estimator.n_channels_, estimator.n_timepoints_ = X.shape[1], X.shape[2]
+        estimator.input_ndim_ = ndim
     return X
 
 

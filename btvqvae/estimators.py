@@ -109,7 +109,6 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         self._check_params()
         X = check_series(self, X, reset=True)
         self.dtype_ = X.dtype
-        self.input_ndim_ = 2 if self.n_features_in_ == X.shape[2] and X.shape[1] == 1 else 3
         self.mean_ = float(X.mean())
         std = float(X.std())
         self.scale_ = std if std > 0 and np.isfinite(std) else 1.0
@@ -143,12 +142,17 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             generator=torch.Generator().manual_seed(seed + 2),
             **self._net_kwargs(),
         )
+        self.n_tokens_ = module.n_tokens
+        self.latent_shape_ = module.latent_shape
         X_train = torch.from_numpy(self._scale(X).astype(np.float32, copy=False))
-        self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C; the model stays usable
+        # Callbacks such as btvqvae.monitoring.Monitor evaluate this estimator mid-training.
+        self.net_.owner_ = self
+        try:
+            self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C: the model stays usable
+        finally:
+            del self.net_.owner_
         self.net_.module_.eval()
 
-        self.n_tokens_ = self.net_.module_.n_tokens
-        self.latent_shape_ = self.net_.module_.latent_shape
         self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]]
         self.n_iter_ = len(self.net_.history)
         tokens = self._encode(X, "tokens")
@@ -231,19 +235,36 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     def inverse_transform(self, Z):
         """Decode ``"embedding"`` or ``"tokens"`` output back to series.
 
-        Returns series in the rank, dtype and scale of the training input.
+        Parameters
+        ----------
+        Z : array-like of shape (n_cases, n_features_out)
+            Output of :meth:`transform` (possibly edited: any code ids in
+            ``[0, codebook_size)``, any finite embedding).
+
+        Returns
+        -------
+        X : ndarray
+            Series in the rank, dtype and scale of the training input.
         """
         check_is_fitted(self)
         if self.output == "histogram":
             raise ValueError("output='histogram' discards token order and cannot be decoded; "
                              "use output='tokens' or 'embedding' to reconstruct series")
+        return self._decode(Z, self.output)
+
+    def reconstruct(self, X):
+        """Encode and decode X, whatever ``output`` is: ``inverse_transform(transform(X))``."""
+        return self._decode(self.encode(X, output="tokens"), "tokens")
+
+    def _decode(self, Z, kind: str) -> np.ndarray:
         module = self.net_.module_
         code_dim, f, w = self.latent_shape_
         Z = np.asarray(Z)
-        if Z.ndim != 2 or Z.shape[1] != self._n_features_out:
-            raise ValueError(f"Z must have shape (n_cases, {self._n_features_out}) as produced by "
-                             f"transform with output={self.output!r}, got {Z.shape}")
-        if self.output == "tokens":
+        width = self.n_tokens_ if kind == "tokens" else self.n_tokens_ * code_dim
+        if Z.ndim != 2 or Z.shape[1] != width:
+            raise ValueError(f"Z must have shape (n_cases, {width}) as produced by transform "
+                             f"with output={kind!r}, got {Z.shape}")
+        if kind == "tokens":
             if not np.issubdtype(Z.dtype, np.integer):
                 if not np.all(np.isfinite(Z)) or not np.all(Z == np.round(Z)):
                     raise ValueError("tokens must be integer code ids")
@@ -259,7 +280,7 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             with torch.no_grad():
                 for part in self._batches(len(Z)):
                     zb = torch.as_tensor(Z[part]).to(self.net_.device)
-                    if self.output == "tokens":
+                    if kind == "tokens":
                         z_q = module.quantizer.lookup(zb.long().reshape(-1, f, w))
                     else:
                         z_q = zb.float().reshape(-1, code_dim, f, w)

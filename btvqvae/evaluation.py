@@ -2,7 +2,7 @@
 
 Pure numpy / scikit-learn: works on the latents of any fitted transformer. Codebook metrics
 need an ``encode(X, output="tokens")`` method (btvqvae estimators); reconstruction needs
-``inverse_transform``. Nothing here fits, refits or otherwise changes an estimator.
+``reconstruct`` or ``inverse_transform``. Nothing here fits, refits or otherwise changes an estimator.
 """
 
 from __future__ import annotations
@@ -253,13 +253,13 @@ def kmeans_silhouette(
 def reconstruction_mse(estimator: Any, X: Any, *, scaled: bool = True) -> float:
     """Mean squared error between ``X`` and the estimator's reconstruction of it.
 
-    The latents are ``estimator.encode(X, output="embedding")`` when the estimator has
-    ``encode``, else ``estimator.transform(X)``; they are decoded with ``inverse_transform``.
+    btvqvae estimators reconstruct through their ``reconstruct`` method (valid for every
+    ``output`` mode); other transformers through ``inverse_transform(transform(X))``.
     Entries of ``X`` that are NaN (padding of unequal-length series) are left out.
 
     Parameters
     ----------
-    estimator : fitted transformer with ``inverse_transform``
+    estimator : fitted transformer with ``reconstruct`` or ``inverse_transform``
     X : array-like
         Series in the layout the estimator accepts.
     scaled : bool, default=True
@@ -270,14 +270,14 @@ def reconstruction_mse(estimator: Any, X: Any, *, scaled: bool = True) -> float:
     -------
     float
     """
-    if not hasattr(estimator, "inverse_transform"):
-        raise TypeError(f"{type(estimator).__name__} has no inverse_transform; cannot reconstruct")
-    if hasattr(estimator, "encode"):
-        Z = estimator.encode(X, output="embedding")
+    if hasattr(estimator, "reconstruct"):
+        X_hat = estimator.reconstruct(X)
+    elif hasattr(estimator, "inverse_transform"):
+        X_hat = estimator.inverse_transform(estimator.transform(X))
     else:
-        Z = estimator.transform(X)
+        raise TypeError(f"{type(estimator).__name__} has no inverse_transform; cannot reconstruct")
     X = np.asarray(X, dtype=np.float64)
-    X_hat = np.asarray(estimator.inverse_transform(Z), dtype=np.float64)
+    X_hat = np.asarray(X_hat, dtype=np.float64)
     if X_hat.shape != X.shape:
         if X_hat.size != X.size:
             raise ValueError(f"reconstruction has shape {X_hat.shape}, X has {X.shape}")
@@ -304,7 +304,7 @@ def evaluate(
 ) -> dict[str, float]:
     """All metrics of the thesis protocol for a fitted transformer, as one flat dict.
 
-    Only ``transform``, ``encode`` and ``inverse_transform`` are called: the estimator is
+    Only ``transform``, ``encode`` and ``reconstruct``/``inverse_transform`` are called: the estimator is
     neither fitted nor modified. Latents ``Z`` are ``estimator.transform`` outputs (for
     btvqvae estimators, whatever their ``output`` parameter selects).
 

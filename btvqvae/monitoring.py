@@ -15,10 +15,8 @@ identical models.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import numbers
-import sys
 from typing import Any
 
 import torch
@@ -30,7 +28,7 @@ from .evaluation import EVALUATE_KEYS, evaluate
 
 __all__ = ["Monitor"]
 
-#: Attribute by which a net may name the estimator that trains it (see :func:`_find_owner`).
+#: Attribute by which a net names the estimator that trains it (set during ``fit``).
 OWNER_ATTRIBUTE = "owner_"
 
 _EVALUATE_OPTIONS = tuple(
@@ -40,43 +38,15 @@ _EVALUATE_OPTIONS = tuple(
 
 
 def _find_owner(net) -> _BaseVQVAETransformer:
-    """The btvqvae estimator whose ``fit`` is training ``net``.
-
-    A net may name it in ``net.owner_``; otherwise the call stack is searched for the
-    estimator whose ``net_`` is ``net`` (``fit`` assigns ``net_`` before training it).
-    """
+    """The btvqvae estimator whose ``fit`` is training ``net`` (it sets ``net.owner_``)."""
     owner = getattr(net, OWNER_ATTRIBUTE, None)
-    if isinstance(owner, _BaseVQVAETransformer):
+    if isinstance(owner, _BaseVQVAETransformer) and owner.__dict__.get("net_") is net:
         return owner
-    frame = sys._getframe(1)
-    try:
-        while frame is not None:
-            candidate = frame.f_locals.get("self")
-            if isinstance(candidate, _BaseVQVAETransformer) and \
-                    candidate.__dict__.get("net_") is net:
-                return candidate
-            frame = frame.f_back
-    finally:
-        del frame  # frames reference their locals; do not keep the stack alive
     raise RuntimeError(
         "Monitor evaluates the btvqvae estimator that trains the net, but none was found; "
         "pass it through the estimator's parameter, e.g. "
         "VQVAETransformer(callbacks=[Monitor(X_train, y_train, X_test, y_test)])"
     )
-
-
-def fitted_view(estimator: _BaseVQVAETransformer, net) -> _BaseVQVAETransformer:
-    """A shallow copy of ``estimator`` that can transform with ``net`` while it trains.
-
-    The copy shares ``net`` (and every other attribute) with ``estimator`` and gets the
-    module-derived fitted attributes ``n_tokens_`` and ``latent_shape_``, which ``fit`` sets
-    only after training. ``estimator`` itself is left as it was.
-    """
-    view = copy.copy(estimator)
-    view.net_ = net
-    view.n_tokens_ = net.module_.n_tokens
-    view.latent_shape_ = tuple(net.module_.latent_shape)
-    return view
 
 
 class Monitor(Callback):
@@ -128,9 +98,8 @@ class Monitor(Callback):
     unscheduled epochs hold no monitor keys. ``monitor_history_`` holds the same numbers as
     one list, epoch 0 included.
 
-    The evaluated object is a shallow copy of the estimator that shares the net being trained
-    (see :func:`fitted_view`); it is found from the net (``net.owner_`` when set, else the
-    estimator whose ``fit`` is running), so the callback works only through the ``callbacks``
+    The evaluated object is the estimator whose ``fit`` is running (it names itself in
+    ``net.owner_`` while training), so the callback works only through the ``callbacks``
     parameter of a btvqvae estimator.
 
     Examples
@@ -170,8 +139,10 @@ class Monitor(Callback):
 
     def _check_params(self) -> None:
         epochs = self.epochs
-        if isinstance(epochs, (str, bytes)) or not hasattr(epochs, "__iter__"):
-            raise TypeError(f"epochs must be an iterable of ints, got {epochs!r}")
+        if isinstance(epochs, (str, bytes)) or not hasattr(epochs, "__iter__") \
+                or iter(epochs) is epochs:  # a generator would be used up after one epoch
+            raise TypeError(f"epochs must be an iterable of ints such as a list or a tuple, "
+                            f"got {epochs!r}")
         for e in epochs:
             if not isinstance(e, numbers.Integral) or isinstance(e, bool) or e < 0:
                 raise ValueError(f"epochs must hold non-negative ints (0 = before training), "
@@ -231,14 +202,14 @@ class Monitor(Callback):
             net.history.record(prefix + key, metrics[key])
 
     def _evaluate(self, net, epoch: int) -> dict[str, Any]:
-        view = fitted_view(_find_owner(net), net)
+        owner = _find_owner(net)
         kwargs = {"random_state": 0, **(self.evaluate_kwargs or {})}
         module = net.module_
         was_training = module.training
         module.eval()
         try:
             with torch.no_grad():
-                metrics = evaluate(view, self.X_train, self.y_train, self.X_test, self.y_test,
+                metrics = evaluate(owner, self.X_train, self.y_train, self.X_test, self.y_test,
                                    **kwargs)
         finally:
             module.train(was_training)
@@ -246,6 +217,10 @@ class Monitor(Callback):
         return metrics
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(n_train={len(self.X_train)}, n_test={len(self.X_test)}, "
-                f"epochs={self.epochs!r}, every={self.every!r}, at_end={self.at_end!r}, "
-                f"prefix={self.prefix!r})")
+        # The data would flood an estimator's repr; show how many series it holds instead.
+        def n_cases(X):
+            return len(X) if hasattr(X, "__len__") else X
+
+        return (f"{type(self).__name__}(n_train={n_cases(self.X_train)}, "
+                f"n_test={n_cases(self.X_test)}, epochs={self.epochs!r}, every={self.every!r}, "
+                f"at_end={self.at_end!r}, prefix={self.prefix!r})")

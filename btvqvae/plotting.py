@@ -8,7 +8,6 @@ that ``Axes`` or ``Figure``; nothing is shown or saved.
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 import operator
@@ -125,12 +124,7 @@ def _history(estimator: Any):
 def _reconstruct(estimator: Any, X: np.ndarray) -> np.ndarray:
     """Decode the estimator's own latents of X (n, c, t) → reconstruction (n, c, t)."""
     check_is_fitted(estimator)
-    decoder = estimator
-    if getattr(estimator, "output", None) == "histogram":
-        # Histograms lose token order; a shallow copy reading tokens shares the trained net.
-        decoder = copy.copy(estimator).set_params(output="tokens")
-    X_hat = np.asarray(decoder.inverse_transform(decoder.transform(X)), dtype=np.float64)
-    return X_hat.reshape(X.shape)
+    return np.asarray(estimator.reconstruct(X), dtype=np.float64).reshape(X.shape)
 
 
 def _pick(estimator, X, index, channel) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -213,7 +207,8 @@ def plot_reconstruction_stft(estimator: Any, X: Any, index: int = 0, channel: in
                        cmap="magma", vmin=0.0, vmax=vmax)
         ax.set(title=title, xlabel=f"STFT frame (hop {hop_length(n_fft)})")
     axes[0].set_ylabel("frequency bin")
-    axes[0].yaxis.get_major_locator().set_params(integer=True)
+    for axis in (axes[0].xaxis, axes[0].yaxis):  # shared by all three panels
+        axis.get_major_locator().set_params(integer=True)
     fig.colorbar(im, ax=list(axes), label="magnitude", shrink=0.9)
     fig.suptitle(f"Series {index}, channel {channel} (n_fft = {n_fft})")
     return fig
@@ -306,6 +301,7 @@ def plot_token_grid(tokens: Any, shape: Sequence[int], codebook_size: int | None
     matplotlib.axes.Axes
         The image (frequency upwards) with a colorbar of the K codes.
     """
+    _pyplot()  # the hint for a missing matplotlib comes before the import below
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     tokens = np.asarray(tokens)
@@ -414,10 +410,28 @@ def plot_training_history(estimator: Any, components: Sequence[str] = LOSS_COMPO
     values = np.concatenate(list(curves.values()))
     if np.all(values[np.isfinite(values)] > 0):
         ax.set_yscale("log")
+        _plain_log_labels(ax.yaxis)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set(xlabel="epoch", ylabel="loss (mean over batches)", title="Training losses")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def _plain_log_labels(axis) -> None:
+    """Label a log axis "0.4, 1, 2" rather than 4 x 10^-1; mantissas 2, 3, 5 below 2 decades."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    low, high = sorted(axis.get_view_interval())
+    if high / low >= 100:
+        axis.set_minor_formatter(NullFormatter())
+        return
+
+    def minor(v, _):
+        mantissa = round(v / 10 ** math.floor(math.log10(v) + 1e-9))
+        return f"{v:g}" if mantissa in (2, 3, 5) else ""
+
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 def plot_monitored_metrics(estimator: Any, metrics: Sequence[str] | None = None,
@@ -504,6 +518,7 @@ def plot_latent_map(Z: Any, y: Any = None, method: str = "pca", random_state: An
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
 
+    _pyplot()  # fail before a long t-SNE run, not after
     Z = check_array(Z, dtype=np.float64, ensure_min_samples=2)
     method = str(method).lower().replace("-", "")
     if Z.shape[1] < 2:  # a second, constant feature keeps both projections two-dimensional
@@ -606,14 +621,14 @@ def plot_augmentations(x: Any, augmenter: Any = None, random_state: Any = None, 
     if show_composed:
         panels.append(("all, in order", augmenter(xt, generator=generator)))
     n = len(panels) + 1
-    ncols = 2 if n <= 4 else 3
-    nrows = math.ceil(n / ncols)
-    fig = _figure(fig, (4.0 * ncols, 2.3 * nrows))
+    nrows = math.ceil(n / 4)
+    ncols = math.ceil(n / nrows)
+    fig = _figure(fig, (3.6 * ncols, 2.4 * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     t = np.arange(xt.shape[-1])
     original = xt[0, channel].numpy()
     axes[0].plot(t, original, color="black", lw=1.3)
-    axes[0].set_title("original")
+    axes[0].set_title("original", fontsize="medium")
     for i, (ax, (label, out)) in enumerate(zip(axes[1:], panels)):
         ax.plot(t, original, color="0.7", lw=1.0)
         ax.plot(t, out[0, channel].numpy(), color=f"C{i % 10}", lw=1.2)
