@@ -34,6 +34,9 @@ def check_series(estimator, X, *, reset: bool) -> np.ndarray:
             raise ValueError(
                 f"X is a list of series of unequal lengths or channel counts; {_RESIZE_HINT}")
     X = _as_shaped(X)
+    if getattr(X, "dtype", None) is not None and np.dtype(X.dtype).kind in "USV":
+        raise TypeError(f"X holds {np.dtype(X.dtype)} values (text or bytes), not numbers; "
+                        "convert it first, e.g. X.astype(float)")
     ndim = len(X.shape)
     if ndim not in (2, 3):
         raise ValueError(
@@ -65,6 +68,9 @@ def check_series(estimator, X, *, reset: bool) -> np.ndarray:
         X = X[:, None, :]
     else:
         X = check_array(X, allow_nd=True, **kwargs)
+        if X.shape[1] == 0 or X.shape[2] == 0:
+            raise ValueError(f"X has shape {X.shape}: each series needs at least one channel "
+                             "and one timepoint")
         if reset:
             # Mirror validate_data's bookkeeping for 3-D input: one "feature" per timepoint.
             estimator.n_features_in_ = X.shape[2]

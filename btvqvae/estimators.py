@@ -124,24 +124,7 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         if self.verbose:
             callbacks.append(("progress", ProgressBar(total_steps)))
         callbacks += list(self.callbacks or [])
-        self.net_ = VQVAENet(
-            module,
-            criterion=torch.nn.MSELoss,
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=n_epochs,
-            batch_size=self.batch_size,
-            train_split=None,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed + 1),
-            callbacks=callbacks,
-            device=self.device_,
-            verbose=self.verbose,
-            commitment_weight=self.commitment_weight,
-            generator=torch.Generator().manual_seed(seed + 2),
-            **self._net_kwargs(),
-        )
+        self.net_ = self._make_net(module, seed, max_epochs=n_epochs, callbacks=callbacks)
         self.n_tokens_ = module.n_tokens
         self.latent_shape_ = module.latent_shape
         X_train = torch.from_numpy(self._scale(X).astype(np.float32, copy=False))
@@ -161,6 +144,50 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         used = self.codebook_usage_[self.codebook_usage_ > 0]
         self.perplexity_ = float(np.exp(-(used * np.log(used)).sum()))
         return self
+
+    def _make_net(self, module: torch.nn.Module, seed: int, *, max_epochs: int = 1,
+                  callbacks=None) -> VQVAENet:
+        """The private skorch net around ``module`` (used by fit and by persistence.load)."""
+        return VQVAENet(
+            module,
+            criterion=torch.nn.MSELoss,
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed + 1),
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=self.verbose,
+            commitment_weight=self.commitment_weight,
+            generator=torch.Generator().manual_seed(seed + 2),
+            **self._net_kwargs(),
+        )
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path):
+        """Save the fitted estimator to the folder ``path`` (``params.json`` + ``weights.pt``).
+
+        Unlike pickle, the files load across package versions that keep the architecture; see
+        :func:`btvqvae.persistence.save`. Load them back with :meth:`load`.
+        """
+        from .persistence import save  # persistence sits above this module
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path, device=None):
+        """Load an estimator written by :meth:`save` (see :func:`btvqvae.persistence.load`)."""
+        from .persistence import load
+
+        estimator = load(path, device=device)
+        if not isinstance(estimator, cls):
+            raise TypeError(f"{path} holds a {type(estimator).__name__}, not a {cls.__name__}; "
+                            "load it with btvqvae.persistence.load or with that class")
+        return estimator
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         return (X - self.mean_) / self.scale_

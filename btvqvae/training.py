@@ -74,7 +74,7 @@ class VQVAENet(NeuralNet):
         loss = self.get_loss(y_pred, X=Xi, training=True)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
-                f"the training loss became {float(loss)} in epoch {len(self.history)} "
+                f"the training loss became {float(loss.detach())} in epoch {len(self.history)} "
                 f"(batch {len(self.history[-1, 'batches'])}); lower `lr`, check the input "
                 "scale, or keep the model in float32"
             )

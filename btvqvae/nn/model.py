@@ -76,6 +76,17 @@ class VQVAE(nn.Module):
                  kmeans_init: bool = False, dead_code_threshold: float = 0.0,
                  generator: torch.Generator | None = None):
         super().__init__()
+        with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG
+            self._build(n_channels, n_timepoints, n_fft, hidden_dim, codebook_size, code_dim,
+                        n_res_blocks, downsampled_width, ema_decay, kmeans_init,
+                        dead_code_threshold)
+        generator = generator if generator is not None else torch.Generator()
+        reset_parameters(self.encoder, generator)
+        reset_parameters(self.decoder, generator)
+        self.quantizer.reset_codebook(generator)
+
+    def _build(self, n_channels, n_timepoints, n_fft, hidden_dim, codebook_size, code_dim,
+               n_res_blocks, downsampled_width, ema_decay, kmeans_init, dead_code_threshold):
         self.n_channels, self.n_timepoints, self.n_fft = n_channels, n_timepoints, n_fft
         code_dim = hidden_dim if code_dim is None else code_dim
         self.stft_shape = (n_freqs(n_fft), n_frames(n_timepoints, n_fft))
@@ -87,10 +98,6 @@ class VQVAE(nn.Module):
                                          kmeans_init=kmeans_init,
                                          dead_code_threshold=dead_code_threshold)
         self.decoder = Decoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
-        generator = generator if generator is not None else torch.Generator()
-        reset_parameters(self.encoder, generator)
-        reset_parameters(self.decoder, generator)
-        self.quantizer.reset_codebook(generator)
 
     def _width_after(self, strides: Sequence[int]) -> int:
         width = self.stft_shape[1]
@@ -154,7 +161,8 @@ class BarlowTwinsVQVAE(VQVAE):
         if recon_target not in RECON_TARGETS:
             raise ValueError(f"recon_target must be one of {RECON_TARGETS}, got {recon_target!r}")
         self.lambd, self.recon_target, self.augmenter = lambd, recon_target, augmenter
-        self.projector = Projector(self.latent_shape[0], projector_dims)
+        with torch.random.fork_rng(devices=[]):
+            self.projector = Projector(self.latent_shape[0], projector_dims)
         reset_parameters(self.projector, generator)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
