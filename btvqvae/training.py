@@ -6,6 +6,7 @@ callbacks, which users may pass through ``callbacks=``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -13,7 +14,20 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler, PassthroughScoring
 from skorch.dataset import unpack_data
 
-__all__ = ["NonFiniteLossError", "ProgressBar", "VQVAENet", "cosine_schedule"]
+__all__ = ["NonFiniteLossError", "ProgressBar", "VQVAENet", "autocast", "cosine_schedule"]
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def autocast(device, precision: str):
+    """Mixed-precision context for ``precision="bfloat16"``, a no-op for ``"float32"``.
+
+    Convolutions and matrix products run in bfloat16; the STFT, the codebook distances and
+    the losses stay in float32 (see the modules).
+    """
+    if precision == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
 
 #: Per-batch loss components recorded in ``net.history`` (``net.history[-1, "batches"]``).
 LOSS_COMPONENTS = ("time_mse", "tf_mse", "commitment", "barlow_twins")
@@ -32,11 +46,12 @@ class VQVAENet(NeuralNet):
     """
 
     def __init__(self, module, *args, commitment_weight=1.0, gamma=0.0, generator=None,
-                 **kwargs):
+                 precision="float32", **kwargs):
         super().__init__(module, *args, **kwargs)
         self.commitment_weight = commitment_weight
         self.gamma = gamma
         self.generator = generator
+        self.precision = precision
 
     @property
     def _default_callbacks(self):
@@ -70,7 +85,8 @@ class VQVAENet(NeuralNet):
         self._set_training(True)
         Xi, _ = unpack_data(batch)
         Xi = Xi.to(self.device, non_blocking=True)
-        y_pred = self.module_(Xi, **self._forward_kwargs())
+        with autocast(self.device, self.precision):
+            y_pred = self.module_(Xi, **self._forward_kwargs())
         loss = self.get_loss(y_pred, X=Xi, training=True)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
