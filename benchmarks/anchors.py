@@ -44,5 +44,5 @@ def load_anchors(anchors_dir, names=DEFAULT_ANCHORS) -> dict[str, dict[str, floa
             raise ValueError(f"{path} has no column {column!r}; columns: "
                              f"{', '.join(table.columns)}")
         values = pd.to_numeric(table[column], errors="coerce")
-        anchors[name] = {str(k).strip(): float(v) for k, v in values.items() if v == v}
+        anchors[name] = {str(k).strip(): float(v) for k, v in values.dropna().items()}
     return anchors

@@ -29,8 +29,9 @@ running the cell, over the whole cell (loading, fitting, transforming, evaluatin
 
 ``tracemalloc`` is not used: it does not see torch's allocations.
 
-Each cell sets torch's and the BLAS/OpenMP pools' thread counts to ``n_threads`` and restores
-them afterwards.
+Each cell sets torch's and the BLAS/OpenMP pools' thread counts to ``n_threads`` (by default
+``max(1, cpus // n_concurrent)``, counted on the machine running the cell) and restores them
+afterwards.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ class Cell:
     unequal: str = "resample"
     missing: str = "interpolate"
     n_repeats: int = 15
-    n_threads: int = 1
+    n_threads: int | None = None  # None: max(1, cpus of the machine // n_concurrent)
+    n_concurrent: int = 1  # cells running at once on the machine running this one
     isolate: bool = False
 
     @property
@@ -120,7 +122,7 @@ class _PeakRSS:
         except ImportError:  # psutil comes with dask.distributed; without it: ru_maxrss only
             self._proc = None
         self.start_mb = self._rss_mb() if self._proc else float("nan")
-        self.peak_mb = self.start_mb if self._proc else 0.0
+        self.peak_mb = self.start_mb  # NaN without psutil, unless ru_maxrss rises below
         self._maxrss_before = _maxrss_mb()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -143,7 +145,7 @@ class _PeakRSS:
             self.peak_mb = max(self.peak_mb, self._rss_mb())
         after = _maxrss_mb()
         if after > self._maxrss_before:  # the high-water mark was set during this block
-            self.peak_mb = max(self.peak_mb, after)
+            self.peak_mb = after if np.isnan(self.peak_mb) else max(self.peak_mb, after)
         return False
 
 
@@ -180,7 +182,7 @@ def _measure(cell: Cell, memory_method: str) -> dict:
 
     import btvqvae
 
-    n_threads = max(1, int(cell.n_threads))
+    n_threads = int(cell.n_threads or max(1, available_cpus() // max(1, cell.n_concurrent)))
     previous = torch.get_num_threads()
     with threadpool_limits(limits=n_threads), _PeakRSS() as memory:
         torch.set_num_threads(n_threads)
@@ -217,7 +219,7 @@ def _failure(cell: Cell, error: str) -> dict:
 def _run_here(cell: Cell, memory_method: str) -> dict:
     try:
         return _measure(cell, memory_method)
-    except Exception:  # one failing cell must not end the sweep; the parent reports it
+    except Exception:  # noqa: BLE001 -- one failing cell must not end the sweep; reported
         return _failure(cell, traceback.format_exc())
 
 
@@ -233,9 +235,13 @@ def _run_isolated(cell: Cell) -> dict:
     with tempfile.TemporaryDirectory(prefix="btvqvae-cell-") as tmp:
         inbox, outbox = Path(tmp) / "cell.pkl", Path(tmp) / "record.pkl"
         inbox.write_bytes(pickle.dumps(cell))
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.cells", str(inbox), str(outbox)],
-                              env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "benchmarks.cells", str(inbox), str(outbox)], env=env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                check=False)
+        except OSError as err:
+            return _failure(cell, f"could not start the cell's process: {err}")
         if proc.returncode != 0 or not outbox.exists():
             tail = "\n".join(proc.stderr.decode(errors="replace").splitlines()[-20:])
             reason = " (killed: out of memory?)" if proc.returncode < 0 else ""

@@ -30,13 +30,22 @@ from pathlib import Path
 import pandas as pd
 
 from .records import jsonable, read_records
-from .tables import comparison_table, main_table, markdown, metric_table, model_order, seed_stats
+from .tables import (
+    comparison_table,
+    main_table,
+    markdown,
+    metric_table,
+    model_order,
+    seed_stats,
+)
 
 __all__ = ["accuracy_overview", "load_results", "main", "summarize"]
 
+#: Metrics with a table of their own (evaluate's keys except the constants of a dataset).
 SUMMARY_METRICS = ("svc_linear", "knn_1", "knn_5", "knn_10", "silhouette_mean", "ari_mean",
-                   "intrinsic_dimension", "codebook_perplexity", "codebook_used",
-                   "reconstruction_mse", "fit_seconds", "transform_seconds", "peak_rss_mb")
+                   "intrinsic_dimension", "embedding_dim", "codebook_used", "codebook_entropy",
+                   "codebook_perplexity", "reconstruction_mse", "train_loss", "fit_seconds",
+                   "transform_seconds", "evaluate_seconds", "peak_rss_mb")
 
 
 def _frame(records) -> pd.DataFrame:
@@ -107,11 +116,12 @@ def _settings_section(df) -> str:
 def _provenance(df) -> list[str]:
     machines = {(m.get("platform"), m.get("cpu_count"), m.get("torch"), m.get("torch_threads"))
                 for m in df["machine"] if isinstance(m, dict)}
-    lines = [f"- {len(df)} cells; btvqvae {', '.join(sorted(map(str, df['version'].unique())))}"
-             f"; {df['timestamp'].min()} … {df['timestamp'].max()}"]
+    versions = ", ".join(sorted(map(str, df["version"].unique())))
+    period = f"{df['timestamp'].min()} … {df['timestamp'].max()}"
+    lines = [f"- {len(df)} cells; btvqvae {versions}; {period}"]
     for platform_, cpus, torch, threads in sorted(machines, key=str):
         lines.append(f"- machine: {platform_}, {cpus} CPUs, torch {torch}, "
-                     f"{threads} torch threads per cell")
+                     f"torch threads per cell: {threads}")
     methods = ", ".join(sorted(map(str, df["memory_method"].dropna().unique())))
     lines.append(f"- peak memory measured as: {methods or 'n/a'} (see benchmarks.cells)")
     return lines
@@ -134,7 +144,7 @@ def summarize(paths, out_dir, anchors_dir=None, anchors=None, tie_tol=1e-9) -> P
     svc_mean, _ = seed_stats(df, "svc_linear", datasets, models)
     fit_mean, _ = seed_stats(df, "fit_seconds", datasets, models)
     gammas = {m: float(g) for m, g in df.groupby("model")["gamma"].first().items()
-              if m.startswith("bt_g") and g == g and g is not None}
+              if m.startswith("bt_g") and pd.notna(g)}
     bt = [m for m in models if m in gammas]
     tokens = [m for m in models if m == "vqvae" or m in gammas]
 
@@ -151,8 +161,9 @@ def summarize(paths, out_dir, anchors_dir=None, anchors=None, tie_tol=1e-9) -> P
     for title, pairs in sections:
         table = comparison_table(svc_mean, pairs, scopes, tie_tol)
         if table:
-            doc += [f"## {title}", "", f"Δ = first − second; ties within {tie_tol:g}; "
-                    "Wilcoxon signed-rank test on the non-tied datasets.", "", table, ""]
+            note = (f"Δ = first − second; ties within {tie_tol:g}; Wilcoxon signed-rank test "
+                    "on the non-tied datasets.")
+            doc += [f"## {title}", "", note, "", table, ""]
     figures = [("accuracy_vs_gamma.png", "Accuracy vs γ (γ = 0: VQ-VAE)",
                 lambda p: accuracy_vs_gamma(acc_mean, acc_std, gammas, p)),
                ("accuracy_vs_fit_time.png", "Accuracy vs fit time",

@@ -18,7 +18,8 @@ __all__ = ["FORMATS", "comparison_table", "main_table", "markdown", "metric_tabl
            "model_order", "paired_comparison", "seed_stats"]
 
 #: Format of each metric in the tables (anything else: 3 decimals).
-FORMATS = {"intrinsic_dimension": ".1f", "codebook_perplexity": ".2f", "codebook_used": ".1f",
+FORMATS = {"intrinsic_dimension": ".1f", "embedding_dim": ".0f", "codebook_perplexity": ".2f",
+           "codebook_used": ".1f", "train_loss": ".4f",
            "reconstruction_mse": ".4f", "fit_seconds": ".1f", "transform_seconds": ".2f",
            "evaluate_seconds": ".1f", "peak_rss_mb": ".0f"}
 
@@ -144,9 +145,9 @@ def comparison_table(mean, pairs, scopes, tol=1e-9) -> str | None:
             if c["n"] == 0:
                 continue
             p = "—" if math.isnan(c["p"]) else f"{c['p']:.3g}"
-            rows.append([f"{a} vs {b}", label, c["n"], f"{c['wins']} / {c['ties']} / "
-                         f"{c['losses']}", f"{c['mean_diff']:+.3f}", f"{c['median_diff']:+.3f}",
-                         p])
+            record = f"{c['wins']} / {c['ties']} / {c['losses']}"
+            rows.append([f"{a} vs {b}", label, c["n"], record, f"{c['mean_diff']:+.3f}",
+                         f"{c['median_diff']:+.3f}", p])
     if not rows:
         return None
     return markdown(["comparison", "datasets", "n", "win / tie / loss", "mean Δ", "median Δ",

@@ -17,10 +17,14 @@ Models: ``vqvae``, ``bt`` (one model ``bt_g<γ>`` per ``--gammas``), ``raw_svc``
 Unequal-length problems are resampled to the longest series and missing values linearly
 interpolated (``--unequal``, ``--missing`` change that).
 
-Parallelism: ``--n-jobs`` local processes (joblib/loky), or ``--dask ADDRESS`` (``local``
-starts a LocalCluster of ``--n-jobs`` single-thread workers). Each cell uses
-``max(1, cpus // concurrent cells)`` torch threads unless ``--torch-threads`` is given, and by
-default runs in a freshly spawned process (``--no-isolate`` runs it in the worker itself).
+Parallelism: ``--n-jobs`` cells at once through joblib, or ``--dask ADDRESS`` (joblib's dask
+backend; ``local`` starts a LocalCluster of ``--n-jobs`` single-thread workers). By default
+each cell runs in a fresh interpreter (exact peak memory, nothing carried over between
+cells); ``--no-isolate`` runs cells inside joblib's loky worker processes / the dask workers.
+On a cluster, ``benchmarks`` must be importable and ``--data-dir`` readable on every worker.
+Each cell uses ``max(1, cpus // cells at once on its machine)`` torch and BLAS threads unless
+``--torch-threads`` is given (``--quick`` uses 1: on a shared 2-core machine two threads per
+cell made 20-step fits vary from 2 s to 60 s).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cells import Cell, available_cpus, run_cell
+from .cells import Cell, run_cell
 from .models import DEFAULT_GAMMAS, DEFAULT_MODELS, ModelSpec, expand_models
 from .presets import PRESETS, quick_datasets, resolve_datasets
 from .records import PROTOCOL, append_record, done_keys, read_records, settings_hash
@@ -45,6 +49,9 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 QUICK_PARAMS = {"max_steps": 20, "hidden_dim": 16, "n_res_blocks": 2}
 QUICK_BT_PARAMS = {"projector_dims": (256, 256, 256)}
 QUICK_N_REPEATS = 3
+# One torch thread per cell: on a 2-core machine shared with other work, two threads per cell
+# made 20-step fits vary from 2 s to 60 s (OpenMP threads waiting for a busy core).
+QUICK_TORCH_THREADS = 1
 
 
 @dataclass
@@ -84,7 +91,8 @@ def cell_settings(spec: ModelSpec, n_repeats: int, unequal: str, missing: str) -
 
 
 def plan_cells(datasets, specs, seeds, *, data_dir=None, n_repeats=15, unequal="resample",
-               missing="interpolate", n_threads=1, isolate=False) -> list[Cell]:
+               missing="interpolate", n_threads=None, n_concurrent=1,
+               isolate=False) -> list[Cell]:
     """All cells, dataset-major (consecutive cells of a worker reuse the loaded data)."""
     hashes = {}
     for spec in specs:
@@ -93,7 +101,7 @@ def plan_cells(datasets, specs, seeds, *, data_dir=None, n_repeats=15, unequal="
     data_dir = None if data_dir is None else str(data_dir)
     return [Cell(dataset, spec, int(seed), *hashes[spec.name], data_dir=data_dir,
                  unequal=unequal, missing=missing, n_repeats=n_repeats, n_threads=n_threads,
-                 isolate=isolate)
+                 n_concurrent=n_concurrent, isolate=isolate)
             for dataset in datasets for seed in seeds for spec in specs]
 
 
@@ -105,7 +113,7 @@ def _check_datasets(datasets, data_dir) -> None:
     if missing:
         where = f"in {data_dir}" if data_dir is not None else \
             "among aeon's bundled datasets (pass --data-dir for a local UCR archive)"
-        raise SystemExit(f"datasets not found {where}: {', '.join(missing)}")
+        raise ValueError(f"datasets not found {where}: {', '.join(missing)}")
 
 
 def _dask_client(address, n_workers):
@@ -126,13 +134,18 @@ def _concurrency(client) -> int:
     return max(per_host.values(), default=1)
 
 
-def _execute(cells, n_jobs, client):
-    """Yield records as cells finish, in any order (joblib generator_unordered)."""
+def _execute(cells, n_jobs, client, isolate):
+    """Yield records as cells finish, in any order (joblib generator_unordered).
+
+    Isolated cells run in their own interpreter, so locally a thread per concurrent cell is
+    enough to start and wait for it; otherwise cells run in loky worker processes.
+    """
     from joblib import Parallel, delayed, parallel_config
 
     tasks = (delayed(run_cell)(cell) for cell in cells)
     if client is None:
-        yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
+        yield from Parallel(n_jobs=n_jobs, prefer="threads" if isolate else None,
+                            return_as="generator_unordered")(tasks)
         return
     with parallel_config(backend="dask", client=client):
         yield from Parallel(n_jobs=-1, return_as="generator_unordered")(tasks)
@@ -144,7 +157,12 @@ def run(datasets, models=DEFAULT_MODELS, *, out, seeds=(0,), gammas=DEFAULT_GAMM
         isolate=True, progress=True) -> RunReport:
     """Run every cell not yet in ``out``; append each record as it finishes.
 
-    ``dask`` is a scheduler address, ``"local"`` or a ``dask.distributed.Client``.
+    ``datasets``: names and presets; ``models``: names of :mod:`benchmarks.models`;
+    ``params`` / ``bt_params`` / ``minirocket_params``: dicts as from ``--param`` etc.;
+    ``dask``: a scheduler address, ``"local"`` or a ``dask.distributed.Client`` (left open);
+    ``torch_threads``: threads per cell, None for ``cpus // concurrent cells``;
+    ``isolate``: run each cell in a fresh interpreter. Other arguments: see the CLI.
+    Unknown datasets, models or parameters raise ``ValueError`` before any cell runs.
     """
     from joblib import effective_n_jobs
     from tqdm.auto import tqdm
@@ -161,17 +179,16 @@ def run(datasets, models=DEFAULT_MODELS, *, out, seeds=(0,), gammas=DEFAULT_GAMM
             concurrent = _concurrency(client)
         else:
             concurrent = effective_n_jobs(n_jobs)
-        n_threads = torch_threads or max(1, available_cpus() // max(1, concurrent))
         cells = plan_cells(datasets, specs, seeds, data_dir=data_dir, n_repeats=n_repeats,
-                           unequal=unequal, missing=missing, n_threads=n_threads,
-                           isolate=isolate)
+                           unequal=unequal, missing=missing, n_threads=torch_threads,
+                           n_concurrent=concurrent, isolate=isolate)
         done = done_keys(out)
         todo = [cell for cell in cells if cell.key not in done]
         report = RunReport(skipped=len(cells) - len(todo))
         errors = Path(out).with_name(Path(out).stem + ".errors.jsonl")
         with tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
                   desc="cells") as bar:
-            for record in _execute(todo, n_jobs if client is None else -1, client):
+            for record in _execute(todo, n_jobs, client, isolate):
                 if "error" in record:
                     append_record(errors, record)
                     report.failed.append(record)
@@ -203,11 +220,15 @@ def _parser() -> argparse.ArgumentParser:
                    "default: aeon's bundled datasets")
     p.add_argument("--datasets", nargs="+", help="names and/or presets (default: all; "
                    "--quick: 2 small ones)")
-    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
-    p.add_argument("--gammas", nargs="+", type=float, default=list(DEFAULT_GAMMAS))
+    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS),
+                   help=f"default: {' '.join(DEFAULT_MODELS)}")
+    p.add_argument("--gammas", nargs="+", type=float, default=list(DEFAULT_GAMMAS),
+                   help="γ values of the bt model (default: 0.5 1 2, the thesis' sweep)")
     p.add_argument("--seeds", nargs="+", type=int, help="default: 0 1 2 (--quick: 0)")
-    p.add_argument("--max-steps", type=int, help="training budget of the token models")
-    p.add_argument("--max-epochs", type=int, help="epoch budget (with both, the smaller wins)")
+    p.add_argument("--max-steps", type=int, help="optimizer-step budget of the token models "
+                   "(default: the estimators' 1000; --quick: 20)")
+    p.add_argument("--max-epochs", type=int, help="epoch budget; either option replaces the "
+                   "whole budget (the other one is unset unless also given)")
     p.add_argument("--param", action="append", type=parse_param, default=[], metavar="K=V",
                    help="estimator parameter of VQ-VAE and BT models (repeatable)")
     p.add_argument("--bt-param", action="append", type=parse_param, default=[], metavar="K=V",
@@ -216,17 +237,21 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="K=V", help="n_kernels or max_dilations_per_kernel")
     p.add_argument("--n-repeats", type=int, help="KMeans repeats of evaluate (default 15, "
                    f"--quick {QUICK_N_REPEATS})")
-    p.add_argument("--unequal", choices=("resample", "pad"), default="resample")
-    p.add_argument("--missing", choices=("interpolate", "zero"), default="interpolate")
+    p.add_argument("--unequal", choices=("resample", "pad"), default="resample",
+                   help="unequal-length problems: stretch or zero-pad to the longest series")
+    p.add_argument("--missing", choices=("interpolate", "zero"), default="interpolate",
+                   help="missing values inside series: linear interpolation or 0")
     p.add_argument("--out", help=f"JSON-lines results file (default {RESULTS_DIR}/"
                    "thesis.jsonl, --quick: quick.jsonl)")
-    p.add_argument("--n-jobs", type=int, default=1, help="cells run at once (local processes)")
+    p.add_argument("--n-jobs", type=int, default=1, help="cells run at once (default 1)")
     p.add_argument("--dask", metavar="ADDRESS", help="dask scheduler address, or 'local'")
     p.add_argument("--torch-threads", type=int, help="threads per cell (default: cpus // "
-                   "concurrent cells)")
+                   "concurrent cells; --quick: 1)")
     p.add_argument("--no-isolate", dest="isolate", action="store_false",
                    help="run cells in the worker process instead of a fresh one each")
-    p.add_argument("--quick", action="store_true", help="2 small datasets, tiny budget, seed 0")
+    p.add_argument("--quick", action="store_true",
+                   help="2 small datasets, seed 0, max_steps=20, hidden_dim=16, n_res_blocks=2, "
+                        "BT projector (256, 256, 256), 3 KMeans repeats, 1 torch thread")
     p.add_argument("--dry-run", action="store_true", help="list the cells still to run")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     return p
@@ -243,11 +268,13 @@ def main(argv=None) -> int:
     datasets = args.datasets or (quick_datasets(args.data_dir) if args.quick else ["all"])
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     n_repeats = args.n_repeats or (QUICK_N_REPEATS if args.quick else 15)
+    torch_threads = args.torch_threads or (QUICK_TORCH_THREADS if args.quick else None)
     out = Path(args.out) if args.out else RESULTS_DIR / ("quick.jsonl" if args.quick
                                                          else "thesis.jsonl")
-    options = dict(seeds=seeds, gammas=args.gammas, params=params, bt_params=bt_params,
-                   minirocket_params=dict(args.minirocket_param), data_dir=args.data_dir,
-                   n_repeats=n_repeats, unequal=args.unequal, missing=args.missing)
+    options = {"seeds": seeds, "gammas": args.gammas, "params": params,
+               "bt_params": bt_params, "minirocket_params": dict(args.minirocket_param),
+               "data_dir": args.data_dir, "n_repeats": n_repeats, "unequal": args.unequal,
+               "missing": args.missing}
     try:
         if args.dry_run:
             specs = expand_models(args.models, args.gammas, params, bt_params,
@@ -261,7 +288,7 @@ def main(argv=None) -> int:
                       f"{cell.settings_hash}")
             return 0
         report = run(datasets, args.models, out=out, n_jobs=args.n_jobs, dask=args.dask,
-                     torch_threads=args.torch_threads, isolate=args.isolate,
+                     torch_threads=torch_threads, isolate=args.isolate,
                      progress=args.progress, **options)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
