@@ -226,7 +226,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="γ values of the bt model (default: 0.5 1 2, the thesis' sweep)")
     p.add_argument("--seeds", nargs="+", type=int, help="default: 0 1 2 (--quick: 0)")
     p.add_argument("--max-steps", type=int, help="optimizer-step budget of the token models "
-                   "(default: the estimators' 1000; --quick: 20)")
+                   "(default: the estimators' default; --quick: 20)")
     p.add_argument("--max-epochs", type=int, help="epoch budget; either option replaces the "
                    "whole budget (the other one is unset unless also given)")
     p.add_argument("--param", action="append", type=parse_param, default=[], metavar="K=V",

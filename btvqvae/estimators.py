@@ -340,14 +340,14 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
 _COMMON_PARAMS_DOC = """
     n_fft : int, default=8
         STFT size; ``n_fft // 2 + 1`` frequency rows, hop ``n_fft // 4``.
-    hidden_dim : int, default=64
-        Width of every convolution.
+    hidden_dim : int, default=32
+        Width of every convolution (reference 64).
     codebook_size : int, default=32
         Number of codes K.
     code_dim : int or None, default=None
         Dimension of a code; None uses ``hidden_dim`` (reference).
-    n_res_blocks : int, default=4
-        Residual blocks in the encoder and in the decoder.
+    n_res_blocks : int, default=2
+        Residual blocks in the encoder and in the decoder (reference 4).
     downsampled_width : int, default=8
         Target width w of the downsampling rule: ``max(1, floor(log2(round(L / (log2(n_fft)
         - 1) / w))))`` time-halving blocks.
@@ -355,12 +355,14 @@ _COMMON_PARAMS_DOC = """
         β, weight of ``MSE(z, sg[z_q])``.
     ema_decay : float, default=0.8
         Decay of the EMA codebook update.
-    kmeans_init : bool, default=False
-        Initialise the codebook with k-means on the first training batch (reference: N(0, 1)).
+    kmeans_init : bool, default=True
+        Initialise the codebook with k-means on the first training batch (reference: N(0, 1)
+        codes).
     dead_code_threshold : float, default=0.0
         Move codes whose EMA usage falls below this onto random encoder outputs (0 = off).
-    max_steps : int or None, default=1000
-        Training budget in optimizer steps, rounded up to whole epochs.
+    max_steps : int or None, default=500
+        Training budget in optimizer steps, rounded up to whole epochs (the reference trains
+        1500 epochs on a GPU).
     max_epochs : int or None, default=None
         Training budget in epochs; with both set, the smaller budget wins.
     batch_size : int, default=128
@@ -421,6 +423,9 @@ class VQVAETransformer(_BaseVQVAETransformer):
     convolutional encoder and quantized against an EMA codebook; a mirrored decoder and the
     inverse STFT reconstruct them.
 
+    The defaults are a CPU-sized configuration chosen on the development panel; the thesis'
+    reference configuration is ``VQVAETransformer(**btvqvae.presets.reference_params("vqvae"))``.
+
     Parameters
     ----------{_COMMON_PARAMS_DOC}{_ATTRIBUTES_DOC}
     Examples
@@ -433,9 +438,9 @@ class VQVAETransformer(_BaseVQVAETransformer):
     >>> clf = make_pipeline(VQVAETransformer(max_steps=20, random_state=0), SVC()).fit(X, y)
     """
 
-    def __init__(self, *, n_fft=8, hidden_dim=64, codebook_size=32, code_dim=None,
-                 n_res_blocks=4, downsampled_width=8, commitment_weight=1.0, ema_decay=0.8,
-                 kmeans_init=False, dead_code_threshold=0.0, max_steps=1000, max_epochs=None,
+    def __init__(self, *, n_fft=8, hidden_dim=32, codebook_size=32, code_dim=None,
+                 n_res_blocks=2, downsampled_width=8, commitment_weight=1.0, ema_decay=0.8,
+                 kmeans_init=True, dead_code_threshold=0.0, max_steps=500, max_epochs=None,
                  batch_size=128, lr=1e-3, weight_decay=1e-3, precision="float32",
                  output="embedding", callbacks=None, device="cpu", verbose=0,
                  random_state=None):
@@ -468,7 +473,8 @@ class BarlowTwinsVQVAETransformer(_BaseVQVAETransformer):
     Two augmented views of each series pass through the shared encoder; a Barlow Twins loss on
     their max-pooled, projected pre-quantization latents is added to the VQ-VAE loss with
     weight ``gamma``. Encoding, decoding and the output modes are those of
-    :class:`VQVAETransformer`.
+    :class:`VQVAETransformer`. The reference configuration is
+    ``BarlowTwinsVQVAETransformer(**btvqvae.presets.reference_params("bt"))``.
 
     Parameters
     ----------
@@ -476,15 +482,16 @@ class BarlowTwinsVQVAETransformer(_BaseVQVAETransformer):
         Weight γ of the Barlow Twins loss; 0 trains a plain VQ-VAE on augmented data.
     lambd : float, default=0.005
         Weight λ of the off-diagonal (redundancy-reduction) term.
-    projector_dims : tuple of int, default=(4096, 4096, 4096)
-        Widths of the projector MLP.
+    projector_dims : tuple of int, default=(512, 512)
+        Widths of the projector MLP (reference ``(4096, 4096, 4096)``).
     augmentations : None, "reference", "none", list or :class:`~btvqvae.augmentations.Augmenter`
-        How the two views are made; None is the reference (amplitude, flip, slope,
-        stft_phase, jitter, in that order, independently per view). A list names a subset and
-        order, items being names, ``(name, params)`` pairs or callables.
-    recon_target : {{"random_view", "first_view", "clean"}}, default="random_view"
-        What the VQ-VAE branch reconstructs: a view chosen at random per step (reference
-        code), the first view (thesis text) or the un-augmented series.
+        How the two views are made, independently per view. None is the package default:
+        amplitude, flip, slope, stft_phase, jitter in the reference order and strengths, the
+        slope scaled to the series length; "reference" uses the unscaled slope. A list names
+        a subset and order, items being names, ``(name, params)`` pairs or callables.
+    recon_target : {{"random_view", "first_view", "clean"}}, default="clean"
+        What the VQ-VAE branch reconstructs: the un-augmented series, a view chosen at random
+        per step (reference code) or the first view (thesis text).
     train_projector : bool, default=True
         Optimise the projector; False reproduces the reference, whose projector stayed random.
 {_COMMON_PARAMS_DOC}{_ATTRIBUTES_DOC}
@@ -500,11 +507,11 @@ class BarlowTwinsVQVAETransformer(_BaseVQVAETransformer):
     ...                 ("svc", SVC())]).fit(X, y)
     """
 
-    def __init__(self, *, gamma=1.0, lambd=0.005, projector_dims=(4096, 4096, 4096),
-                 augmentations=None, recon_target="random_view", train_projector=True,
-                 n_fft=8, hidden_dim=64, codebook_size=32, code_dim=None, n_res_blocks=4,
-                 downsampled_width=8, commitment_weight=1.0, ema_decay=0.8, kmeans_init=False,
-                 dead_code_threshold=0.0, max_steps=1000, max_epochs=None, batch_size=128,
+    def __init__(self, *, gamma=1.0, lambd=0.005, projector_dims=(512, 512),
+                 augmentations=None, recon_target="clean", train_projector=True,
+                 n_fft=8, hidden_dim=32, codebook_size=32, code_dim=None, n_res_blocks=2,
+                 downsampled_width=8, commitment_weight=1.0, ema_decay=0.8, kmeans_init=True,
+                 dead_code_threshold=0.0, max_steps=500, max_epochs=None, batch_size=128,
                  lr=1e-3, weight_decay=1e-3, precision="float32", output="embedding",
                  callbacks=None, device="cpu", verbose=0, random_state=None):
         self.gamma = gamma

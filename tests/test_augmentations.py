@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from btvqvae import augmentations as aug
 from btvqvae.augmentations import (
     AUGMENTATIONS,
+    DEFAULT_AUGMENTATIONS,
     REFERENCE_AUGMENTATIONS,
     Augmenter,
     amplitude,
@@ -352,7 +353,9 @@ def test_augmenter_is_cloned_as_an_estimator_parameter():
 
 
 def test_make_augmenter_understands_shortcuts_and_rejects_the_rest():
-    assert make_augmenter(None) == Augmenter() == make_augmenter("reference")
+    assert make_augmenter("reference") == Augmenter()
+    assert make_augmenter(None) == make_augmenter("default") == Augmenter(
+        list(DEFAULT_AUGMENTATIONS)) != Augmenter()
     assert make_augmenter("none") == Augmenter([])
     assert make_augmenter(("flip", "jitter")) == Augmenter(["flip", "jitter"])
     augmenter = Augmenter(["jitter"])
