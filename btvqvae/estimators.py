@@ -111,8 +111,8 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         self._check_params()
         X = check_series(self, X, reset=True)
         self.dtype_ = X.dtype
-        self.mean_ = float(X.mean())
-        std = float(X.std())
+        self.mean_ = float(X.mean(dtype=np.float64))
+        std = float(X.std(dtype=np.float64))
         self.scale_ = std if std > 0 and np.isfinite(std) else 1.0
         self.device_ = _resolve_device(self.device)
 

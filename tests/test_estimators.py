@@ -252,3 +252,32 @@ def test_very_short_series_are_handled(length):
     X, _ = toy_series(length=length)
     est = make_tiny(BarlowTwinsVQVAETransformer).fit(X)
     assert est.inverse_transform(est.transform(X)).shape == X.shape
+
+
+def test_bfloat16_precision_trains_and_its_tokens_mostly_match_float32_inference():
+    X, _ = toy_series()
+    est = make_tiny(VQVAETransformer, precision="bfloat16", max_steps=10, output="tokens").fit(X)
+    assert np.isfinite(est.loss_curve_).all()
+    bf16_tokens = est.transform(X)
+    fp32_tokens = est.set_params(precision="float32").transform(X)  # inference precision
+    assert np.mean(fp32_tokens == bf16_tokens) > 0.9
+
+
+def test_reference_preset_builds_the_thesis_architecture():
+    import torch.nn as nn
+
+    from btvqvae.presets import reference_params
+
+    est = BarlowTwinsVQVAETransformer(**reference_params("bt"))
+    assert est.max_epochs == 1500 and est.max_steps is None and est.train_projector
+    assert not BarlowTwinsVQVAETransformer(**reference_params("bt", frozen_projector=True)
+                                           ).train_projector
+    module = est._build_module(1, 140, torch.Generator().manual_seed(0), est._module_params())
+    linears = [m for m in module.projector.modules() if isinstance(m, nn.Linear)]
+    assert [m.out_features for m in linears] == [4096, 4096, 4096]
+    assert module.latent_shape == (64, 5, 8)  # 140 / 2 / 8 -> rate 9 -> 3 halvings of 71
+    n_res = sum(type(m).__name__ == "ResBlock" for m in module.encoder.modules())
+    assert n_res == 4
+    assert VQVAETransformer(**reference_params("vqvae")).hidden_dim == 64
+    with pytest.raises(ValueError, match="'vqvae' or 'bt'"):
+        reference_params("transformer")
