@@ -26,7 +26,7 @@ __all__ = ["VQVAETransformer", "BarlowTwinsVQVAETransformer"]
 OUTPUTS = ("embedding", "tokens", "histogram")
 DEVICES = ("cpu", "cuda", "auto")
 # Activations per inference batch (values): keeps transform's memory flat for long inputs.
-_INFERENCE_BUDGET = 2**23
+_INFERENCE_BUDGET = 2**21
 
 
 def _resolve_device(device: str) -> str:
