@@ -44,8 +44,9 @@ __all__ = ["accuracy_overview", "load_results", "main", "summarize"]
 #: Metrics with a table of their own (evaluate's keys except the constants of a dataset).
 SUMMARY_METRICS = ("svc_linear", "knn_1", "knn_5", "knn_10", "silhouette_mean", "ari_mean",
                    "intrinsic_dimension", "embedding_dim", "codebook_used", "codebook_entropy",
-                   "codebook_perplexity", "reconstruction_mse", "train_loss", "fit_seconds",
-                   "transform_seconds", "evaluate_seconds", "peak_rss_mb")
+                   "codebook_perplexity", "distinct_sequences", "reconstruction_mse",
+                   "train_loss", "fit_seconds", "transform_seconds", "evaluate_seconds",
+                   "peak_rss_mb")
 
 
 def _frame(records) -> pd.DataFrame:

@@ -20,7 +20,8 @@ from sklearn.svm import SVC
 from sklearn.utils import check_array, check_consistent_length, check_random_state
 
 __all__ = [
-    "EVALUATE_KEYS", "codebook_entropy", "codebook_perplexity", "codebook_usage", "evaluate",
+    "EVALUATE_KEYS", "codebook_entropy", "codebook_perplexity", "codebook_usage",
+    "distinct_sequences", "evaluate",
     "intrinsic_dimension", "kmeans_silhouette", "probe_accuracies", "reconstruction_mse",
 ]
 
@@ -29,7 +30,7 @@ EVALUATE_KEYS = (
     "svc_linear", "knn_1", "knn_5", "knn_10",
     "intrinsic_dimension", "embedding_dim",
     "codebook_size", "codebook_used", "codebook_entropy", "codebook_perplexity",
-    "n_clusters", "silhouette_mean", "silhouette_std", "ari_mean", "ari_std",
+    "distinct_sequences", "n_clusters", "silhouette_mean", "silhouette_std", "ari_mean", "ari_std",
     "reconstruction_mse",
 )
 
@@ -144,6 +145,33 @@ def codebook_perplexity(tokens: Any, codebook_size: int | None = None) -> float:
     """
     tokens, k = _check_tokens(tokens, codebook_size)
     return float(np.clip(math.exp(codebook_entropy(tokens, k)), 1.0, k))
+
+
+def distinct_sequences(tokens: Any) -> float:
+    """Fraction of the series whose token sequences differ: a collapse detector.
+
+    Perplexity pools all positions, so it stays high when every series receives the *same*
+    sequence of varied codes (each position its own code). This counts whole sequences: one
+    sequence per series means the tokens can tell the series apart; ``1 / n`` means all series
+    were encoded identically and no classifier can separate them.
+
+    Parameters
+    ----------
+    tokens : array-like of int, shape (n_series, ...)
+        One token grid per series, e.g. ``estimator.encode(X, output="tokens")``.
+
+    Returns
+    -------
+    float
+        ``(number of distinct sequences) / n_series``, in ``[1 / n_series, 1]``.
+    """
+    grid = np.asarray(tokens)
+    if grid.ndim < 2 or grid.shape[0] == 0 or grid[0].size == 0:
+        raise ValueError(f"tokens must have shape (n_series, ...) with at least one series and "
+                         f"one token each, got shape {grid.shape}")
+    _check_tokens(grid, None)
+    rows = np.ascontiguousarray(grid.reshape(grid.shape[0], -1).astype(np.int64))
+    return len(np.unique(rows, axis=0)) / rows.shape[0]
 
 
 def probe_accuracies(
@@ -333,7 +361,8 @@ def evaluate(
           ``embedding_dim``: number of latent features.
         - ``codebook_size``, ``codebook_used`` (codes used at least once),
           ``codebook_entropy`` (nats), ``codebook_perplexity``: from the **test** tokens
-          ``encode(X_test, output="tokens")``; NaN when the estimator has no ``encode``.
+          ``encode(X_test, output="tokens")``, and ``distinct_sequences`` of those tokens
+          (:func:`distinct_sequences`); NaN when the estimator has no ``encode``.
         - ``n_clusters``, ``silhouette_mean``, ``silhouette_std``, ``ari_mean``, ``ari_std``:
           :func:`kmeans_silhouette` of the test latents, ARI against ``y_test``.
         - ``reconstruction_mse``: :func:`reconstruction_mse` on the test split (scaled when
@@ -349,18 +378,18 @@ def evaluate(
     result["intrinsic_dimension"] = intrinsic_dimension(np.vstack([Z_train, Z_test]), variance)
     result["embedding_dim"] = Z_train.shape[1]
     if hasattr(estimator, "encode"):
-        tokens, k = _check_tokens(
-            estimator.encode(X_test, output="tokens"), getattr(estimator, "codebook_size", None)
-        )
+        grid = estimator.encode(X_test, output="tokens")
+        tokens, k = _check_tokens(grid, getattr(estimator, "codebook_size", None))
         result.update(
             codebook_size=k,
             codebook_used=int(np.count_nonzero(codebook_usage(tokens, k))),
             codebook_entropy=codebook_entropy(tokens, k),
             codebook_perplexity=codebook_perplexity(tokens, k),
+            distinct_sequences=distinct_sequences(grid),
         )
     else:
         result.update(codebook_size=nan, codebook_used=nan, codebook_entropy=nan,
-                      codebook_perplexity=nan)
+                      codebook_perplexity=nan, distinct_sequences=nan)
     result["n_clusters"] = int(n_clusters)
     result.update(kmeans_silhouette(Z_test, n_clusters, n_repeats, random_state, labels=y_test))
     result["reconstruction_mse"] = (

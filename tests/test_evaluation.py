@@ -15,6 +15,7 @@ from btvqvae.evaluation import (
     codebook_entropy,
     codebook_perplexity,
     codebook_usage,
+    distinct_sequences,
     evaluate,
     intrinsic_dimension,
     kmeans_silhouette,
@@ -22,7 +23,8 @@ from btvqvae.evaluation import (
     reconstruction_mse,
 )
 
-CODEBOOK_KEYS = ("codebook_size", "codebook_used", "codebook_entropy", "codebook_perplexity")
+CODEBOOK_KEYS = ("codebook_size", "codebook_used", "codebook_entropy", "codebook_perplexity",
+                 "distinct_sequences")
 
 
 class FakeQuantizer:
@@ -158,6 +160,37 @@ def test_perplexity_is_exp_entropy_and_between_one_and_codebook_size(case):
 def test_codebook_metrics_reject_invalid_tokens(tokens, size, match):
     with pytest.raises(ValueError, match=match):
         codebook_perplexity(tokens, size)
+
+
+def test_distinct_sequences_sees_a_collapse_that_perplexity_misses():
+    same = np.tile(np.arange(6).reshape(2, 3), (5, 1, 1))  # 5 series, one varied grid each
+    assert codebook_perplexity(same, 6) == pytest.approx(6.0)
+    assert distinct_sequences(same) == pytest.approx(1 / 5)
+    varied = same.copy()
+    varied[1, 0, 0], varied[2, 1, 2] = 5, 0
+    assert distinct_sequences(varied) == pytest.approx(3 / 5)
+
+
+@given(st.integers(1, 12), st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_distinct_sequences_counts_unique_rows_whatever_their_order(n, width, k, seed):
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, k, size=(n, width))
+    value = distinct_sequences(tokens)
+    assert 1 / n <= value <= 1.0
+    assert value * n == pytest.approx(len({tuple(row) for row in tokens}))
+    assert distinct_sequences(tokens[rng.permutation(n)]) == pytest.approx(value)
+    assert distinct_sequences(np.repeat(tokens[:1], n, axis=0)) == pytest.approx(1 / n)
+
+
+@pytest.mark.parametrize("tokens, match", [
+    (np.array([0, 1, 2]), r"shape \(n_series, ...\)"),
+    (np.zeros((0, 3), dtype=int), "at least one series"),
+    (np.array([[0.5, 1.0]]), "integer code ids"),
+])
+def test_distinct_sequences_rejects_malformed_tokens(tokens, match):
+    with pytest.raises(ValueError, match=match):
+        distinct_sequences(tokens)
 
 
 def test_codebook_entropy_rejects_base_one():
