@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import check_choice, check_float, check_int, check_series
 from .augmentations import make_augmenter
 from .nn.model import RECON_TARGETS, BarlowTwinsVQVAE, VQVAE
+from .preprocessing import safe_scale
 from .training import (PRECISIONS, ProgressBar, VQVAENet, autocast, cosine_schedule,
                        n_epochs_for)
 
@@ -112,8 +113,7 @@ class _BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         X = check_series(self, X, reset=True)
         self.dtype_ = X.dtype
         self.mean_ = float(X.mean(dtype=np.float64))
-        std = float(X.std(dtype=np.float64))
-        self.scale_ = std if std > 0 and np.isfinite(std) else 1.0
+        self.scale_ = safe_scale(self.mean_, float(X.std(dtype=np.float64)))
         self.device_ = _resolve_device(self.device)
 
         seed = _seed_from(self.random_state)

@@ -10,6 +10,17 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_dat
 __all__ = ["GlobalStandardScaler"]
 
 
+def safe_scale(mean: float, std: float) -> float:
+    """``std`` as a divisor, or 1 when the data is constant up to float64 rounding.
+
+    A std at rounding level (including one that would underflow to 0 in float32, such as
+    that of ``[0, 1e-45]``) is noise: dividing by it would blow the data up or make it
+    infinite, so such data is only shifted.
+    """
+    tiny = 10 * np.finfo(np.float64).eps * max(1.0, abs(mean))
+    return std if np.isfinite(std) and std > tiny else 1.0
+
+
 class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardise a whole collection with a single mean and standard deviation.
 
@@ -136,9 +147,7 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         mean = float(np.nanmean(X, dtype=np.float64))
         std = float(np.nanstd(X, dtype=np.float64))
         self.mean_ = mean if self.with_mean else 0.0
-        # A constant array (std 0 up to rounding) is shifted, never divided by ~0.
-        tiny = 10 * np.finfo(np.float64).eps * max(1.0, abs(mean))
-        self.scale_ = std if self.with_std and std > tiny else 1.0
+        self.scale_ = safe_scale(mean, std) if self.with_std else 1.0
         return self
 
     def transform(self, X):

@@ -120,3 +120,14 @@ def test_random_malformed_arrays_raise_only_value_or_type_errors(X, fitted):
             call(X)
         except (ValueError, TypeError):
             pass
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_data_whose_std_underflows_in_float32_is_shifted_not_divided(Estimator):
+    # Found by the malformed-array property: std 5e-46 is positive in float64 but 0 once
+    # cast to the data's float32, so dividing by it gave inf and a NaN loss.
+    X = np.array([[0.0], [1e-45]], dtype=np.float32)
+    est = make_tiny(Estimator, max_steps=1).fit(X)
+    assert est.scale_ == 1.0
+    assert np.isfinite(est.transform(X)).all()
+    assert np.isfinite(est.inverse_transform(est.transform(X))).all()
