@@ -47,7 +47,7 @@ METRIC_DESCRIPTIONS = {
 EPILOG = """\
 examples:
   btvqvae datasets
-  btvqvae fit --dataset GunPoint --model bt --gamma 1 --max-steps 500 --out gunpoint_bt
+  btvqvae fit --dataset GunPoint --model bt --gamma 1 --max-steps 1000 --out gunpoint_bt
   btvqvae fit --dataset GunPoint --param hidden_dim=32 --param output=tokens --out vq.pkl
   btvqvae evaluate gunpoint_bt --dataset GunPoint
   btvqvae evaluate gunpoint_bt --dataset GunPoint --json > metrics.json

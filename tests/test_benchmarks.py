@@ -288,3 +288,37 @@ def test_comparison_of_identical_models_is_all_ties_without_a_p_value():
     assert (one["n"], one["wins"]) == (1, 1) and 0.0 <= one["p"] <= 1.0
     better = paired_comparison(a + 0.1, a)
     assert better["wins"] == 3 and better["mean_diff"] == pytest.approx(0.1)
+
+
+def test_budget_report_compares_only_cells_run_at_both_budgets(tmp_path, rng, capsys):
+    from benchmarks.budget import main as budget_main
+
+    records = [r for r in synthetic_records(rng) if r["family"] != "baseline"]
+    results = tmp_path / "results.jsonl"
+    for record in records:
+        append_record(results, record)
+        longer = dict(record, params=dict(record["params"], max_steps=4),
+                      svc_linear=record["svc_linear"] - 0.1, timestamp="2026-01-02T00:00:00+00:00")
+        if record["dataset"] != "Wine":  # Wine only at 2 steps: left out of the comparison
+            append_record(results, longer)
+    out = tmp_path / "budget.md"
+    assert budget_main([str(results), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text == capsys.readouterr().out
+    assert "## 2 vs 4 steps (12 cells, 2 datasets, seeds [0, 1])" in text
+    assert "| vqvae | 2 |" in text and "| 2 / 0 / 0 | +0.100 |" in text
+    assert "| Wine |" not in text
+
+
+def test_budget_report_refuses_one_budget_or_other_differences(tmp_path, rng, capsys):
+    from benchmarks.budget import main as budget_main
+
+    results = tmp_path / "results.jsonl"
+    records = [r for r in synthetic_records(rng) if r["family"] != "baseline"]
+    for record in records:
+        append_record(results, record)
+    assert budget_main([str(results)]) == 2
+    assert "one budget only" in capsys.readouterr().err
+    append_record(results, dict(records[0], params={"max_steps": 4, "hidden_dim": 8}))
+    assert budget_main([str(results)]) == 2
+    assert "differ in more than the budget" in capsys.readouterr().err
