@@ -13,7 +13,7 @@ model × seed cells run at both, so the two sides average the same problems. Pri
 - per dataset: the accuracy of every model at each budget.
 
 Records whose other settings differ (anything but ``max_steps`` / ``max_epochs``) are not
-comparable and are refused with a message naming the difference.
+comparable and are refused with a message naming the models concerned.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ import sys
 from itertools import combinations
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .records import read_records
-from .tables import markdown, model_order, paired_comparison
+from .tables import _fmt, markdown, model_order, paired_comparison
 
 __all__ = ["budget_frame", "budget_report", "main"]
 
@@ -60,10 +59,6 @@ def budget_frame(records) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _fmt(value, spec=".3f") -> str:
-    return "—" if value is None or not np.isfinite(value) else format(value, spec)
-
-
 def budget_report(df: pd.DataFrame) -> str:
     """Markdown comparing every pair of budgets present in ``df`` (see the module doc)."""
     budgets = sorted(int(b) for b in df["max_steps"].unique())
@@ -89,12 +84,12 @@ def budget_report(df: pd.DataFrame) -> str:
             acc_b = sb.groupby("dataset")["svc_linear"].mean()
             cmp = paired_comparison(acc_a, acc_b)
             rows.append([model, cmp["n"], _fmt(acc_a.mean()), _fmt(acc_b.mean()),
-                         _fmt(sa["reconstruction_mse"].mean(), ".4f"),
-                         _fmt(sb["reconstruction_mse"].mean(), ".4f"),
-                         _fmt(sa["fit_seconds"].median(), ".0f"),
-                         _fmt(sb["fit_seconds"].median(), ".0f"),
+                         _fmt(sa["reconstruction_mse"].mean(), spec=".4f"),
+                         _fmt(sb["reconstruction_mse"].mean(), spec=".4f"),
+                         _fmt(sa["fit_seconds"].median(), spec=".0f"),
+                         _fmt(sb["fit_seconds"].median(), spec=".0f"),
                          f"{cmp['wins']} / {cmp['ties']} / {cmp['losses']}",
-                         _fmt(cmp["mean_diff"], "+.3f"), _fmt(cmp["p"], ".2f")])
+                         _fmt(cmp["mean_diff"], spec="+.3f"), _fmt(cmp["p"], spec=".2f")])
         parts += [markdown(["model", "datasets", f"acc {small}", f"acc {large}",
                             f"recon MSE {small}", f"recon MSE {large}",
                             f"median fit s {small}", f"median fit s {large}",

@@ -363,7 +363,7 @@ _COMMON_PARAMS_DOC = """
     max_steps : int or None, default=250
         Training budget in optimizer steps, rounded up to whole epochs (the reference trains
         1500 epochs on a GPU). On 12 development datasets, 250 steps gave the linear-SVC
-        accuracy of 500 (no significant difference) in 35–40 % of the fit time, with an
+        accuracy of 500 (no significant difference) in 34–41 % of the fit time, with an
         11–17 % larger reconstruction error (``benchmarks/results/budget.md``).
     max_epochs : int or None, default=None
         Training budget in epochs; with both set, the smaller budget wins.
