@@ -291,7 +291,7 @@ def test_comparison_of_identical_models_is_all_ties_without_a_p_value():
 
 
 def test_budget_report_compares_only_cells_run_at_both_budgets(tmp_path, rng, capsys):
-    from benchmarks.budget import main as budget_main
+    from benchmarks.compare import main as compare_main
 
     records = [r for r in synthetic_records(rng) if r["family"] != "baseline"]
     results = tmp_path / "results.jsonl"
@@ -302,23 +302,41 @@ def test_budget_report_compares_only_cells_run_at_both_budgets(tmp_path, rng, ca
         if record["dataset"] != "Wine":  # Wine only at 2 steps: left out of the comparison
             append_record(results, longer)
     out = tmp_path / "budget.md"
-    assert budget_main([str(results), "--out", str(out)]) == 0
+    assert compare_main([str(results), "--out", str(out)]) == 0
     text = out.read_text()
     assert text == capsys.readouterr().out
-    assert "## 2 vs 4 steps (12 cells, 2 datasets, seeds [0, 1])" in text
+    assert "## max_steps: 2 vs 4 (12 cells, 2 datasets, seeds [0, 1])" in text
     assert "| vqvae | 2 |" in text and "| 2 / 0 / 0 | +0.100 |" in text
     assert "| Wine |" not in text
 
 
 def test_budget_report_refuses_one_budget_or_other_differences(tmp_path, rng, capsys):
-    from benchmarks.budget import main as budget_main
+    from benchmarks.compare import main as compare_main
 
     results = tmp_path / "results.jsonl"
     records = [r for r in synthetic_records(rng) if r["family"] != "baseline"]
     for record in records:
         append_record(results, record)
-    assert budget_main([str(results)]) == 2
-    assert "one budget only" in capsys.readouterr().err
+    assert compare_main([str(results)]) == 2
+    assert "one value of max_steps only" in capsys.readouterr().err
     append_record(results, dict(records[0], params={"max_steps": 4, "hidden_dim": 8}))
-    assert budget_main([str(results)]) == 2
-    assert "differ in more than the budget" in capsys.readouterr().err
+    assert compare_main([str(results)]) == 2
+    assert "differ in more than max_steps" in capsys.readouterr().err
+
+
+def test_any_parameter_is_compared_and_records_without_it_count_at_its_default(tmp_path, rng,
+                                                                               capsys):
+    from benchmarks.compare import main as compare_main
+
+    results = tmp_path / "results.jsonl"
+    for record in (r for r in synthetic_records(rng) if r["family"] != "baseline"):
+        append_record(results, record)  # written before center_latents existed
+        centred = dict(record, params=dict(record["params"], center_latents=True),
+                       svc_linear=record["svc_linear"] + 0.05)
+        append_record(results, centred)
+    assert compare_main([str(results), "--param", "center_latents"]) == 0
+    text = capsys.readouterr().out
+    assert "## center_latents: False vs True (18 cells, 3 datasets, seeds [0, 1])" in text
+    assert "| 0 / 0 / 3 | -0.050 |" in text
+    assert compare_main([str(results), "--param", "no_such_param"]) == 2
+    assert "'no_such_param' is not a parameter" in capsys.readouterr().err

@@ -188,6 +188,23 @@ def test_edited_tokens_decode_to_a_different_series(fitted):
         est.inverse_transform(np.full_like(tokens, est.codebook_size))
 
 
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_centred_latents_decode_tokens_through_the_position_means(cls):
+    X, _ = toy_series()
+    plain = make_tiny(cls).fit(X)
+    assert not any("latent_mean" in k for k in plain.net_.module_.state_dict())  # reference
+    est = make_tiny(cls, center_latents=True, output="tokens").fit(X)
+    means = est.net_.module_.quantizer.latent_mean
+    assert means.shape == est.latent_shape_ and means.abs().sum() > 0
+    tokens = est.transform(X)
+    embedding = est.encode(X, output="embedding").reshape(len(X), *est.latent_shape_)
+    codebook = est.net_.module_.quantizer.codebook.numpy()
+    grid = tokens.reshape(len(X), *est.latent_shape_[1:])
+    expected = np.moveaxis(codebook[grid], -1, 1) + means.numpy()
+    np.testing.assert_allclose(embedding, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(est.inverse_transform(tokens), est.reconstruct(X), atol=1e-5)
+
+
 def test_histogram_output_cannot_be_decoded(fitted):
     est, X = fitted
     est = clone(est).set_params(output="histogram").fit(X)

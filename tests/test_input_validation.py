@@ -71,6 +71,7 @@ def test_nan_at_transform_time_is_rejected(fitted):
     (dict(max_steps=None, max_epochs=None), ValueError, "max_steps or max_epochs"),
     (dict(device="tpu"), ValueError, "device must be"),
     (dict(ema_decay=1.5), ValueError, "ema_decay must be in"),
+    (dict(center_latents="yes"), TypeError, "center_latents must be a bool"),
 ])
 def test_bad_parameters_are_reported_at_fit(params, error, match):
     with pytest.raises(error, match=match):

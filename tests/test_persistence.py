@@ -30,14 +30,16 @@ def fitted():
     """Both estimator classes, each with the data it was fitted on.
 
     The VQ-VAE sees a 2-D float64 DataFrame (feature names, input_ndim_=2); the BT-VQVAE a
-    3-D float32 array, so dtype_ and the rank of the input are exercised both ways.
+    3-D float32 array, so dtype_ and the rank of the input are exercised both ways; the
+    BT-VQVAE also centres its latents, so the quantizer's position means must round-trip.
     """
     X_2d = _series()
     frame = pd.DataFrame(X_2d, columns=[f"t{i}" for i in range(X_2d.shape[1])])
     X_3d = _series(seed=1)[:, None, :].astype(np.float32)
     return {
         "vqvae": (VQVAETransformer(**TINY).fit(frame), frame),
-        "bt": (BarlowTwinsVQVAETransformer(projector_dims=(8, 8), **TINY).fit(X_3d), X_3d),
+        "bt": (BarlowTwinsVQVAETransformer(projector_dims=(8, 8), center_latents=True,
+                                           **TINY).fit(X_3d), X_3d),
     }
 
 

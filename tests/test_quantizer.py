@@ -82,3 +82,53 @@ def test_quantizer_is_reproducible_from_its_generator():
     a, b = _quantizer(seed=3), _quantizer(seed=3)
     assert torch.equal(a.codebook, b.codebook)
     assert not torch.equal(a.codebook, _quantizer(seed=4).codebook)
+
+
+@settings(max_examples=30, deadline=None)
+@given(k=st.integers(1, 8), d=st.integers(1, 4), b=st.integers(1, 4), f=st.integers(1, 4),
+       t=st.integers(1, 5), seed=st.integers(0, 1000))
+def test_centered_codes_are_position_mean_plus_the_code_nearest_the_deviation(k, d, b, f, t,
+                                                                            seed):
+    q = _quantizer(k, d, seed, center_shape=(f, t))
+    g = torch.Generator().manual_seed(seed + 1)
+    q.train()(torch.randn(b, d, f, t, generator=g) + 3.0)  # sets the position means
+    z = torch.randn(b, d, f, t, generator=g) + 3.0
+    out = q.eval()(z)
+    torch.testing.assert_close(out.z_q, q.lookup(out.indices))
+    flat = lambda a: a.permute(0, 2, 3, 1).reshape(-1, d)  # noqa: E731
+    torch.testing.assert_close(flat(out.z_q - q.latent_mean), q.codebook[out.indices.flatten()],
+                               rtol=0, atol=1e-5)
+    dist = torch.cdist(flat(z - q.latent_mean), q.codebook)
+    chosen = dist.gather(1, out.indices.reshape(-1, 1)).squeeze(1)
+    assert torch.all(chosen <= dist.min(1).values + 1e-5)
+
+
+def test_position_mean_starts_at_the_first_batch_then_follows_the_ema():
+    q = _quantizer(k=2, d=1, decay=0.8, center_shape=(1, 2))
+    first = torch.tensor([[[[1.0, 4.0]]], [[[3.0, 8.0]]]])  # (B=2, D=1, F=1, T=2)
+    q.train()(first)
+    torch.testing.assert_close(q.latent_mean, torch.tensor([[[2.0, 6.0]]]))
+    q(torch.zeros_like(first))
+    torch.testing.assert_close(q.latent_mean, torch.tensor([[[1.6, 4.8]]]))
+    before = q.latent_mean.clone()
+    q.eval()(torch.ones_like(first))
+    assert torch.equal(q.latent_mean, before)  # evaluation never moves it
+    q.reset_codebook(torch.Generator().manual_seed(0))
+    assert not q.latent_mean.any() and not bool(q.mean_initialized)
+
+
+def test_centering_separates_series_that_differ_less_than_positions_do():
+    # Every series is the same ramp over positions (0, 10, 20, 30) plus its own ±0.5 shift:
+    # uncentred k-means codes land on the ramp and every series gets the same tokens.
+    shift = torch.tensor([-0.5, 0.5]).repeat(8)  # 16 series, two kinds
+    z = (torch.arange(4.0) * 10)[None, :] + shift[:, None]
+    z = z[:, None, None, :]  # (B=16, D=1, F=1, T=4)
+    plain = _quantizer(k=4, d=1, kmeans_init=True)
+    centred = _quantizer(k=4, d=1, kmeans_init=True, center_shape=(1, 4))
+    g = torch.Generator().manual_seed(0)
+    for q in (plain, centred):
+        q.train()(z, generator=g)
+    assert len({tuple(r.tolist()) for r in plain.eval()(z).indices.flatten(1)}) == 1
+    centred_tokens = centred.eval()(z).indices.flatten(1)
+    assert len({tuple(r.tolist()) for r in centred_tokens}) == 2
+    assert len({tuple(r.tolist()) for r in centred_tokens[0::2]}) == 1  # same shift, same tokens

@@ -66,6 +66,9 @@ class VQVAE(nn.Module):
         Target width w of the downsampling rule (reference 8).
     ema_decay, kmeans_init, dead_code_threshold
         See :class:`~btvqvae.nn.quantizer.VectorQuantizer`.
+    center_latents : bool
+        Quantize each latent's deviation from the running mean of its (frequency, time)
+        position (``center_shape`` of the quantizer); False is the reference.
     generator : torch.Generator or None
         Source of the initial weights and codes (global RNG untouched).
     """
@@ -74,19 +77,20 @@ class VQVAE(nn.Module):
                  hidden_dim: int = 64, codebook_size: int = 32, code_dim: int | None = None,
                  n_res_blocks: int = 4, downsampled_width: int = 8, ema_decay: float = 0.8,
                  kmeans_init: bool = False, dead_code_threshold: float = 0.0,
-                 generator: torch.Generator | None = None):
+                 center_latents: bool = False, generator: torch.Generator | None = None):
         super().__init__()
         with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG
             self._build(n_channels, n_timepoints, n_fft, hidden_dim, codebook_size, code_dim,
                         n_res_blocks, downsampled_width, ema_decay, kmeans_init,
-                        dead_code_threshold)
+                        dead_code_threshold, center_latents)
         generator = generator if generator is not None else torch.Generator()
         reset_parameters(self.encoder, generator)
         reset_parameters(self.decoder, generator)
         self.quantizer.reset_codebook(generator)
 
     def _build(self, n_channels, n_timepoints, n_fft, hidden_dim, codebook_size, code_dim,
-               n_res_blocks, downsampled_width, ema_decay, kmeans_init, dead_code_threshold):
+               n_res_blocks, downsampled_width, ema_decay, kmeans_init, dead_code_threshold,
+               center_latents):
         self.n_channels, self.n_timepoints, self.n_fft = n_channels, n_timepoints, n_fft
         code_dim = hidden_dim if code_dim is None else code_dim
         self.stft_shape = (n_freqs(n_fft), n_frames(n_timepoints, n_fft))
@@ -96,7 +100,9 @@ class VQVAE(nn.Module):
         self.encoder = Encoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
         self.quantizer = VectorQuantizer(codebook_size, code_dim, decay=ema_decay,
                                          kmeans_init=kmeans_init,
-                                         dead_code_threshold=dead_code_threshold)
+                                         dead_code_threshold=dead_code_threshold,
+                                         center_shape=(self.latent_shape[1:]
+                                                       if center_latents else None))
         self.decoder = Decoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
 
     def _width_after(self, strides: Sequence[int]) -> int:

@@ -7,6 +7,9 @@ Buffers (all saved in the state dict):
                   unused code keeps its vector instead of being divided by ~0).
 ``embed_avg``     ``(K, D)`` EMA of the sum of vectors assigned to each code.
 ``initialized``   whether the optional k-means initialisation has run.
+``latent_mean``   ``(D, F, T)`` only with ``center_shape``: EMA mean of the latents at each
+                  position, subtracted before the nearest-code search and added back to the
+                  codes (a token then means "this deviation from the usual latent here").
 
 The buffers change only in training mode; evaluation never moves the codebook.
 """
@@ -77,11 +80,16 @@ class VectorQuantizer(nn.Module):
     dead_code_threshold : float
         After each update, codes whose EMA cluster size is below this value are moved onto
         random encoder outputs of the batch. 0 disables it (reference behaviour).
+    center_shape : (F, T) or None
+        Latent grid size; when given, quantize each latent's deviation from the EMA mean of
+        its grid position (first training batch, then the codebook's decay) instead of the
+        latent itself. None is the reference behaviour.
     """
 
     def __init__(self, codebook_size: int, dim: int, *, decay: float = 0.8, eps: float = 1e-5,
                  kmeans_init: bool = False, kmeans_iters: int = 10,
-                 dead_code_threshold: float = 0.0):
+                 dead_code_threshold: float = 0.0,
+                 center_shape: tuple[int, int] | None = None):
         super().__init__()
         self.codebook_size, self.dim = codebook_size, dim
         self.decay, self.eps = decay, eps
@@ -91,12 +99,19 @@ class VectorQuantizer(nn.Module):
         self.register_buffer("cluster_size", torch.ones(codebook_size))
         self.register_buffer("embed_avg", torch.zeros(codebook_size, dim))
         self.register_buffer("initialized", torch.tensor(not kmeans_init))
+        self.centered = center_shape is not None
+        if self.centered:
+            self.register_buffer("latent_mean", torch.zeros(dim, *center_shape))
+            self.register_buffer("mean_initialized", torch.tensor(False))
 
     def reset_codebook(self, generator: torch.Generator) -> None:
         """Draw the codes from N(0, 1) with ``generator`` and reset the EMA statistics."""
         codes = torch.randn(self.codebook_size, self.dim, generator=generator)
         self._set_codes(codes.to(self.codebook.device))
         self.initialized.fill_(not self.kmeans_init)
+        if self.centered:
+            self.latent_mean.zero_()
+            self.mean_initialized.fill_(False)
 
     @torch.no_grad()
     def _set_codes(self, codes: torch.Tensor) -> None:
@@ -105,12 +120,18 @@ class VectorQuantizer(nn.Module):
         self.cluster_size.fill_(1.0)
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
-        """Code ids ``(B, F, T)`` → code vectors ``(B, D, F, T)``."""
-        return F.embedding(indices, self.codebook).permute(0, 3, 1, 2)
+        """Code ids ``(B, F, T)`` → code vectors ``(B, D, F, T)`` (plus the position means)."""
+        codes = F.embedding(indices, self.codebook).permute(0, 3, 1, 2)
+        return codes + self.latent_mean if self.centered else codes
 
     def forward(self, z: torch.Tensor, generator: torch.Generator | None = None) -> Quantized:
         b, d, f, t = z.shape
-        flat = z.detach().permute(0, 2, 3, 1).reshape(-1, d).float()  # (B*F*T, D)
+        target = z.detach().float()
+        if self.centered:
+            if self.training:
+                self._update_mean(target)
+            target = target - self.latent_mean
+        flat = target.permute(0, 2, 3, 1).reshape(-1, d)  # (B*F*T, D)
         if self.training and not bool(self.initialized):
             self._kmeans_init(flat, generator)
         indices = _nearest(flat, self.codebook)  # (B*F*T,)
@@ -121,6 +142,15 @@ class VectorQuantizer(nn.Module):
         commitment = F.mse_loss(z, codes.detach())
         z_q = z + (codes - z).detach()  # straight-through estimator
         return Quantized(z_q=z_q, indices=indices, commitment=commitment)
+
+    @torch.no_grad()
+    def _update_mean(self, z: torch.Tensor) -> None:
+        batch_mean = z.mean(dim=0)  # (D, F, T)
+        if bool(self.mean_initialized):
+            self.latent_mean.mul_(self.decay).add_(batch_mean, alpha=1 - self.decay)
+        else:
+            self.latent_mean.copy_(batch_mean)
+            self.mean_initialized.fill_(True)
 
     @torch.no_grad()
     def _kmeans_init(self, flat: torch.Tensor, generator: torch.Generator | None) -> None:
