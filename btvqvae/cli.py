@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="weight of the Barlow Twins loss (--model bt only; estimator "
                           "default 1.0)")
     fit.add_argument("--max-steps", type=int, default=None, metavar="N",
-                     help="training budget in optimizer steps (estimator default 1000)")
+                     help="training budget in optimizer steps (estimator default 250)")
     fit.add_argument("--param", type=_key_value, action="append", default=[],
                      metavar="KEY=VALUE",
                      help="any other estimator parameter, repeatable; values are Python "

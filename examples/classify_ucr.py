@@ -6,9 +6,9 @@ refitted, for two 1-NN probes on the same tokens: Euclidean distance between the
 embeddings the SVC sees, and Hamming distance between the code ids (the share of token
 positions where two series use different codes). A 1-NN on the raw series is the reference.
 
-Runs offline on aeon's bundled GunPoint. The default budget is the estimator's: 1000
-optimizer steps of about 1 s on two idle CPU cores (several seconds on busy ones).
-``--max-steps 50`` gives a first look in one to five minutes:
+Runs offline on aeon's bundled GunPoint. The default budget is the estimator's, 250
+optimizer steps: a default GunPoint fit took 117 s on this project's 2-core machine with a
+benchmark running beside it. ``--max-steps 50`` gives a first look in under a minute:
 
     python examples/classify_ucr.py [--max-steps N] [--gamma G] [--param KEY=VALUE ...]
     python examples/classify_ucr.py --dataset ECG200 --data-dir ../shared/data/ucr

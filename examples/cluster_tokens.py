@@ -10,9 +10,9 @@ different seeds (:func:`btvqvae.evaluation.kmeans_silhouette`), and reports
 - the adjusted Rand index (ARI) against the true classes (0 = chance, 1 = the classes),
   which is comparable.
 
-Runs offline on aeon's bundled GunPoint. The default budget is the estimator's: 1000
-optimizer steps of about 1 s on two idle CPU cores (several seconds on busy ones).
-``--max-steps 50`` gives a first look in one to five minutes:
+Runs offline on aeon's bundled GunPoint. The default budget is the estimator's, 250
+optimizer steps: a default GunPoint fit took 117 s on this project's 2-core machine with a
+benchmark running beside it. ``--max-steps 50`` gives a first look in under a minute:
 
     python examples/cluster_tokens.py [--max-steps N] [--n-repeats R] [--param KEY=VALUE ...]
     python examples/cluster_tokens.py --dataset SyntheticControl --data-dir ../shared/data/ucr

@@ -14,9 +14,9 @@ the test series, and how much of the change between the two decodings falls insi
 time span of the edited steps (a measure of how local a token is). ``--plot FILE`` saves
 the token grids of one series before and after the edit above its three curves.
 
-Runs offline on aeon's bundled GunPoint. The default budget is the estimator's: 1000
-optimizer steps of about 1 s on two idle CPU cores (several seconds on busy ones).
-``--max-steps 50`` gives a first look in one to five minutes:
+Runs offline on aeon's bundled GunPoint. The default budget is the estimator's, 250
+optimizer steps: a default GunPoint fit took 117 s on this project's 2-core machine with a
+benchmark running beside it. ``--max-steps 50`` gives a first look in under a minute:
 
     python examples/decode_tokens.py [--model bt|vqvae] [--edit replace|swap] [--max-steps N]
     python examples/decode_tokens.py --max-steps 50 --plot tokens.png --index 3

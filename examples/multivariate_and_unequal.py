@@ -20,9 +20,8 @@
    over both splits as an int. aeon's transformers are scikit-learn estimators: they clone,
    and ``cross_val_score`` / ``GridSearchCV`` index the list like an array.
 
-Runs offline on aeon's bundled data. The default budget is the estimator's: two fits of 1000
-optimizer steps of about 1 s on two idle CPU cores (several seconds on busy ones).
-``--max-steps 50`` gives a first look in two to ten minutes:
+Runs offline on aeon's bundled data. The default budget is the estimator's: two fits of 250
+optimizer steps each. ``--max-steps 50`` gives a quicker first look:
 
     python examples/multivariate_and_unequal.py [--max-steps N] [--unequal resize|pad]
     python examples/multivariate_and_unequal.py --only unequal --unequal-dataset \\
