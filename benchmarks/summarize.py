@@ -6,7 +6,8 @@
 Writes ``DIR/summary.md`` and ``DIR/accuracy_vs_gamma.png``, ``DIR/accuracy_vs_fit_time.png``:
 
 - the main table: datasets × models, test ``accuracy`` mean ± std over seeds (token models and
-  raw_svc: the linear-SVC probe ``svc_linear``; raw_1nn: 1-NN; minirocket: ridge), the best
+  raw_svc: the linear-SVC probe ``svc_linear``; raw_1nn: 1-NN; minirocket: ridge), how many
+  seeds ran (a partly finished sweep summarises honestly), the best
   of each row in bold, published anchors when ``--anchors-dir`` is given, and mean rows over
   the equal-length datasets (the headline statistic) and over all datasets;
 - BT-VQVAE vs VQ-VAE per γ and each token model vs raw_svc: win / tie / loss counts of the
@@ -142,6 +143,9 @@ def summarize(paths, out_dir, anchors_dir=None, anchors=None, tie_tol=1e-9) -> P
     published = load_anchors(anchors_dir, anchors or DEFAULT_ANCHORS) if anchors_dir else {}
 
     acc_mean, acc_std = seed_stats(df, "accuracy", datasets, models)
+    counts = df.groupby(["dataset", "model"])["seed"].nunique().groupby("dataset")
+    seeds = {d: str(lo) if lo == hi else f"{lo}–{hi}"
+             for d, lo, hi in zip(counts.min().index, counts.min(), counts.max())}
     svc_mean, _ = seed_stats(df, "svc_linear", datasets, models)
     fit_mean, _ = seed_stats(df, "fit_seconds", datasets, models)
     gammas = {m: float(g) for m, g in df.groupby("model")["gamma"].first().items()
@@ -152,9 +156,10 @@ def summarize(paths, out_dir, anchors_dir=None, anchors=None, tie_tol=1e-9) -> P
     doc = ["# Benchmark summary", "", *_provenance(df), "",
            "## Test accuracy (mean ± std over seeds)", "",
            "Token models and raw_svc: linear SVC probe (`svc_linear`); raw_1nn: 1-NN "
-           "Euclidean on the raw series; minirocket: MiniRocket + ridge. Bold: best of the row."
+           "Euclidean on the raw series; minirocket: MiniRocket + ridge. Seeds: how many seeds "
+           "each model of the row ran (a range when they differ). Bold: best of the row."
            + (" Published: default-split accuracy from the anchors files." if published else ""),
-           "", main_table(acc_mean, acc_std, published, scopes), ""]
+           "", main_table(acc_mean, acc_std, published, scopes, seeds=seeds), ""]
     sections = [("BT-VQVAE vs VQ-VAE (per-dataset mean `svc_linear`)",
                  [(m, "vqvae") for m in bt]),
                 ("Token models vs the raw series (`svc_linear` vs raw_svc)",

@@ -64,11 +64,12 @@ def markdown(header, rows) -> str:
     return "\n".join(lines)
 
 
-def main_table(mean, std, anchors=None, scopes=(), spec=".3f") -> str:
+def main_table(mean, std, anchors=None, scopes=(), spec=".3f", seeds=None) -> str:
     """Datasets × models (mean ± std, best of each row in bold), anchor columns, mean rows.
 
     ``scopes``: ``(label, datasets)`` pairs; each adds a row of means over those of its
     datasets where every model has a value (so the columns average the same datasets).
+    ``seeds``: optional ``{dataset: text}`` shown in a "seeds" column after the dataset.
     """
     anchors = anchors or {}
     rows = []
@@ -81,7 +82,8 @@ def main_table(mean, std, anchors=None, scopes=(), spec=".3f") -> str:
             close = np.isfinite(values[model]) and abs(values[model] - best) <= 1e-9
             cells.append(f"**{text}**" if close else text)
         cells += [_fmt(table.get(dataset, np.nan), spec=spec) for table in anchors.values()]
-        rows.append([dataset] + cells)
+        rows.append([dataset] + ([seeds.get(dataset, "—")] if seeds is not None else [])
+                    + cells)
     for label, datasets in scopes:
         complete = [d for d in datasets if d in mean.index and mean.loc[d].notna().all()]
         if not complete:
@@ -91,8 +93,10 @@ def main_table(mean, std, anchors=None, scopes=(), spec=".3f") -> str:
             found = [table[d] for d in complete if d in table]
             cells.append(_fmt(np.mean(found), spec=spec) if len(found) == len(complete)
                          else "—")
-        rows.append([f"*mean, {label} (n={len(complete)})*"] + cells)
-    header = ["dataset"] + list(mean.columns) + [f"{name} (published)" for name in anchors]
+        rows.append([f"*mean, {label} (n={len(complete)})*"]
+                    + ([""] if seeds is not None else []) + cells)
+    header = (["dataset"] + (["seeds"] if seeds is not None else []) + list(mean.columns)
+              + [f"{name} (published)" for name in anchors])
     return markdown(header, rows)
 
 
