@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 
@@ -37,7 +38,9 @@ BUDGET_KEYS = ("max_steps", "max_epochs")
 UNCOMPARED = ("random_state", "verbose")
 
 
+@lru_cache(maxsize=None)
 def _defaults(family: str) -> dict:
+    """The estimator's defaults (shared by every caller: read, never modify)."""
     from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
 
     cls = BarlowTwinsVQVAETransformer if family == "bt" else VQVAETransformer
@@ -85,7 +88,7 @@ def compare_report(df: pd.DataFrame, param: str = "max_steps") -> str:
     values = sorted(df["value"].unique())
     if len(values) < 2:
         raise ValueError(f"the results hold one value of {param} only ({values}); "
-                         "run the sweep again with another --param " + f"{param}=...")
+                         f"run the sweep again with another --param {param}=...")
     parts = [f"# {param} compared", ""]
     for first, second in combinations(values, 2):
         a = df[df["value"] == first].set_index(["dataset", "model", "seed"])
