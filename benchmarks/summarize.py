@@ -143,9 +143,10 @@ def summarize(paths, out_dir, anchors_dir=None, anchors=None, tie_tol=1e-9) -> P
     published = load_anchors(anchors_dir, anchors or DEFAULT_ANCHORS) if anchors_dir else {}
 
     acc_mean, acc_std = seed_stats(df, "accuracy", datasets, models)
-    counts = df.groupby(["dataset", "model"])["seed"].nunique().groupby("dataset")
+    counts = df.groupby(["dataset", "model"])["seed"].nunique().groupby("dataset").agg(
+        ["min", "max"])
     seeds = {d: str(lo) if lo == hi else f"{lo}–{hi}"
-             for d, lo, hi in zip(counts.min().index, counts.min(), counts.max())}
+             for d, lo, hi in counts.itertuples()}
     svc_mean, _ = seed_stats(df, "svc_linear", datasets, models)
     fit_mean, _ = seed_stats(df, "fit_seconds", datasets, models)
     gammas = {m: float(g) for m, g in df.groupby("model")["gamma"].first().items()
