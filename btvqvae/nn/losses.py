@@ -5,13 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["off_diagonal", "cross_correlation", "barlow_twins_loss", "reconstruction_losses"]
+__all__ = ["LOSS_COMPONENTS", "barlow_twins_loss", "cross_correlation", "off_diagonal"]
 
-
-def reconstruction_losses(x: torch.Tensor, x_hat: torch.Tensor, u: torch.Tensor,
-                          u_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Time-domain ``MSE(x, x̂)`` and time-frequency ``MSE(u, û)`` (thesis eq. 4.3)."""
-    return F.mse_loss(x_hat, x), F.mse_loss(u_hat, u)
+#: Named terms of the training loss, in the order they are recorded per batch.
+LOSS_COMPONENTS = ("time_mse", "tf_mse", "commitment", "barlow_twins")
 
 
 def off_diagonal(matrix: torch.Tensor) -> torch.Tensor:
