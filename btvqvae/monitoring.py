@@ -1,14 +1,11 @@
 """Run the thesis' evaluation protocol while a model trains (SPEC §6, last points).
 
 :class:`Monitor` is a skorch callback for the ``callbacks=`` parameter of the btvqvae
-estimators. At scheduled epochs it calls :func:`btvqvae.evaluation.evaluate` on a *fitted
-view* of the estimator being trained and records every metric in ``net.history``.
-
-The fitted view is a shallow copy of the owning estimator that shares its net (so the
-estimator's own ``transform`` / ``encode`` / ``inverse_transform`` run unchanged) and carries
-the two fitted attributes that ``fit`` only sets after training (``n_tokens_``,
-``latent_shape_``, read from the module). The estimator itself is never modified.
-Evaluation runs in eval mode under ``torch.no_grad``: the codebook, its EMA statistics and
+estimators. At scheduled epochs it calls :func:`btvqvae.evaluation.evaluate` on a
+:class:`NetView`: a small transformer made from what the training net holds (the module, the
+input scaling and the output mode the estimator gave it), as skorch callbacks work from the
+net alone. The estimator itself is never touched. Evaluation runs inside the net's
+``evaluating()`` context (eval mode, ``torch.no_grad``): the codebook, its EMA statistics and
 the BatchNorm running statistics do not move, so training with and without a monitor gives
 identical models.
 """
@@ -19,17 +16,14 @@ import inspect
 import numbers
 from typing import Any
 
-import torch
+import numpy as np
 from skorch.callbacks import Callback
 from sklearn.utils import check_consistent_length
 
-from .estimators import _BaseVQVAETransformer
+from ._validation import as_collection
 from .evaluation import EVALUATE_KEYS, evaluate
 
-__all__ = ["Monitor"]
-
-#: Attribute by which a net names the estimator that trains it (set during ``fit``).
-OWNER_ATTRIBUTE = "owner_"
+__all__ = ["Monitor", "NetView"]
 
 _EVALUATE_OPTIONS = tuple(
     name for name, p in inspect.signature(evaluate).parameters.items()
@@ -37,16 +31,37 @@ _EVALUATE_OPTIONS = tuple(
 )
 
 
-def _find_owner(net) -> _BaseVQVAETransformer:
-    """The btvqvae estimator whose ``fit`` is training ``net`` (it sets ``net.owner_``)."""
-    owner = getattr(net, OWNER_ATTRIBUTE, None)
-    if isinstance(owner, _BaseVQVAETransformer) and owner.__dict__.get("net_") is net:
-        return owner
-    raise RuntimeError(
-        "Monitor evaluates the btvqvae estimator that trains the net, but none was found; "
-        "pass it through the estimator's parameter, e.g. "
-        "VQVAETransformer(callbacks=[Monitor(X_train, y_train, X_test, y_test)])"
-    )
+class NetView:
+    """The transformer API of a training :class:`~btvqvae.training.VQVAENet`, for evaluation.
+
+    ``transform``, ``encode``, ``reconstruct`` and ``inverse_transform`` behave like the
+    estimator's that built the net, on the model as it is now; ``scale_`` and
+    ``codebook_size`` are the net's.
+    """
+
+    def __init__(self, net):
+        if getattr(net, "input_scale", None) is None or not hasattr(net, "encode"):
+            raise RuntimeError(
+                "Monitor evaluates a net built by a btvqvae estimator (it holds the input "
+                "scaling), but this net has none; pass the monitor through the estimator's "
+                "parameter, e.g. VQVAETransformer(callbacks=[Monitor(X_train, y_train, "
+                "X_test, y_test)])"
+            )
+        self.net = net
+        self.scale_ = net.input_scale
+        self.codebook_size = net.module_.codebook_size
+
+    def encode(self, X, output: str | None = None) -> np.ndarray:
+        return self.net.encode(as_collection(X)[0], output)
+
+    def transform(self, X) -> np.ndarray:
+        return self.encode(X)
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        return self.net.decode(np.asarray(Z), None)
+
+    def reconstruct(self, X) -> np.ndarray:
+        return self.net.decode(self.encode(X, "tokens"), "tokens")
 
 
 class Monitor(Callback):
@@ -98,9 +113,9 @@ class Monitor(Callback):
     unscheduled epochs hold no monitor keys. ``monitor_history_`` holds the same numbers as
     one list, epoch 0 included.
 
-    The evaluated object is the estimator whose ``fit`` is running (it names itself in
-    ``net.owner_`` while training), so the callback works only through the ``callbacks``
-    parameter of a btvqvae estimator.
+    The evaluated object is a :class:`NetView` of the net being trained, which needs the
+    input scaling a btvqvae estimator gives its net: the callback works only through the
+    ``callbacks`` parameter of a btvqvae estimator.
 
     Examples
     --------
@@ -169,7 +184,7 @@ class Monitor(Callback):
 
     # -- skorch hooks -----------------------------------------------------------------------
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        _find_owner(net)  # fail before training, not after the first scheduled epoch
+        NetView(net)  # fail before training, not after the first scheduled epoch
         if len(net.history) == 0 and self.is_scheduled(0):
             self.pending_initial_ = self._evaluate(net, epoch=0)
 
@@ -202,17 +217,10 @@ class Monitor(Callback):
             net.history.record(prefix + key, metrics[key])
 
     def _evaluate(self, net, epoch: int) -> dict[str, Any]:
-        owner = _find_owner(net)
         kwargs = {"random_state": 0, **(self.evaluate_kwargs or {})}
-        module = net.module_
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                metrics = evaluate(owner, self.X_train, self.y_train, self.X_test, self.y_test,
-                                   **kwargs)
-        finally:
-            module.train(was_training)
+        with net.evaluating():
+            metrics = evaluate(NetView(net), self.X_train, self.y_train, self.X_test,
+                               self.y_test, **kwargs)
         self.monitor_history_.append({"epoch": epoch, **metrics})
         return metrics
 

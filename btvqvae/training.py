@@ -1,20 +1,29 @@
-"""Training glue: the private skorch net that trains a (Barlow Twins) VQ-VAE, and callbacks.
+"""Training glue: the private skorch net that trains and runs a (Barlow Twins) VQ-VAE.
 
-The estimators build a :class:`VQVAENet` in ``fit``; nothing here is public API except the
-callbacks, which users may pass through ``callbacks=``.
+The estimators build a :class:`VQVAENet` in ``fit``. Besides training, the net owns batched
+inference: :meth:`VQVAENet.evaluating` (eval mode, no grad, the mode restored) and
+:meth:`VQVAENet.encode` / :meth:`VQVAENet.decode`, which scale, batch under a memory budget,
+move to the device and apply a read-out of :mod:`btvqvae.readouts`. Nothing here is public
+API except the callbacks, which users may pass through ``callbacks=``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler, PassthroughScoring
 from skorch.dataset import unpack_data
 
-__all__ = ["NonFiniteLossError", "ProgressBar", "VQVAENet", "autocast", "cosine_schedule"]
+from .nn.losses import LOSS_COMPONENTS, vqvae_loss
+from .readouts import READOUTS
+
+__all__ = ["LOSS_COMPONENTS", "NonFiniteLossError", "ProgressBar", "VQVAENet", "autocast",
+           "cosine_schedule"]
 
 PRECISIONS = ("float32", "bfloat16")
 
@@ -29,8 +38,8 @@ def autocast(device, precision: str):
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
 
-#: Per-batch loss components recorded in ``net.history`` (``net.history[-1, "batches"]``).
-LOSS_COMPONENTS = ("time_mse", "tf_mse", "commitment", "barlow_twins")
+#: Activations per inference batch (values): keeps transform's memory flat for long inputs.
+INFERENCE_BUDGET = 2**21
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -40,18 +49,28 @@ class NonFiniteLossError(FloatingPointError):
 class VQVAENet(NeuralNet):
     """skorch net whose module returns a :class:`~btvqvae.nn.model.VQVAEOutput`.
 
-    The loss ``MSE(x, x̂) + MSE(u, û) + β·commitment (+ γ·L_BT)`` is assembled in
-    :meth:`get_loss` and each component is recorded per batch. ``generator`` feeds every random
-    draw of a training step (augmentations, view choice, codebook initialisation).
+    Training: :meth:`get_loss` is :func:`btvqvae.nn.losses.vqvae_loss` with the loss weights
+    held here together (β ``commitment_weight``, γ ``gamma``, λ ``lambd``), each component
+    recorded per batch in ``history`` (:data:`LOSS_COMPONENTS`). ``generator`` feeds every
+    random draw of a training step (augmentations, view choice, codebook initialisation).
+
+    Inference: series in the estimator's units go in, are standardised with ``input_mean``
+    and ``input_scale`` (None until an estimator sets them) and come out as the features of
+    a read-out; ``output`` names the read-out the estimator's ``transform`` returns.
     """
 
-    def __init__(self, module, *args, commitment_weight=1.0, gamma=0.0, generator=None,
-                 precision="float32", **kwargs):
+    def __init__(self, module, *args, commitment_weight=1.0, gamma=0.0, lambd=0.005,
+                 generator=None, precision="float32", input_mean=None, input_scale=None,
+                 output="embedding", **kwargs):
         super().__init__(module, *args, **kwargs)
         self.commitment_weight = commitment_weight
         self.gamma = gamma
+        self.lambd = lambd
         self.generator = generator
         self.precision = precision
+        self.input_mean = input_mean
+        self.input_scale = input_scale
+        self.output = output
 
     @property
     def _default_callbacks(self):
@@ -61,17 +80,12 @@ class VQVAENet(NeuralNet):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
         ]
 
+    # -- training ---------------------------------------------------------------------------
     def get_loss(self, y_pred, y_true=None, X=None, training=False):
-        time_mse = torch.nn.functional.mse_loss(y_pred.x_hat, y_pred.x.to(y_pred.x_hat.dtype))
-        tf_mse = torch.nn.functional.mse_loss(y_pred.u_hat.float(), y_pred.u.float())
-        commitment = y_pred.quantized.commitment.float()
-        loss = time_mse + tf_mse + self.commitment_weight * commitment
-        bt = getattr(y_pred, "bt_loss", None)
-        if bt is not None:
-            loss = loss + self.gamma * bt
+        loss, parts = vqvae_loss(y_pred, commitment_weight=self.commitment_weight,
+                                 gamma=self.gamma, lambd=self.lambd)
         if training:
-            parts = (time_mse, tf_mse, commitment, bt if bt is not None else torch.zeros(()))
-            for name, value in zip(LOSS_COMPONENTS, parts):
+            for name, value in parts.items():
                 self.history.record_batch(name, float(value.detach()))
         return loss
 
@@ -96,6 +110,68 @@ class VQVAENet(NeuralNet):
             )
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
+
+    # -- inference --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[torch.nn.Module]:
+        """The module in eval mode, without gradients, in the net's precision; the previous
+        mode is restored afterwards, so the codebook and BatchNorm statistics never move."""
+        module = self.module_
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad(), autocast(self.device, self.precision):
+                yield module
+        finally:
+            module.train(was_training)
+
+    def _batches(self, n: int) -> Iterator[slice]:
+        per_case = max(1, self.module_.activations_per_case)
+        step = int(max(1, min(4096, INFERENCE_BUDGET // per_case)))
+        for start in range(0, n, step):
+            yield slice(start, min(n, start + step))
+
+    def _scaled(self, X: np.ndarray) -> torch.Tensor:
+        X = (X - self.input_mean) / self.input_scale
+        return torch.from_numpy(X.astype(np.float32, copy=False)).to(self.device)
+
+    def encode(self, X: np.ndarray, output: str | None = None) -> np.ndarray:
+        """Series ``(n, C, L)`` in input units → features of read-out ``output``.
+
+        Code ids come back as int64, other features in X's float dtype.
+        """
+        readout = READOUTS[self.output if output is None else output]
+        n_features = readout.n_features(self.module_)
+        out = np.empty((len(X), n_features), dtype=np.int64 if readout.integer else X.dtype)
+        with self.evaluating() as module:
+            for part in self._batches(len(X)):
+                features = readout.encode(module, self._scaled(X[part]))
+                out[part] = (features if readout.integer else features.float()).cpu().numpy()
+        return out
+
+    def decode(self, Z: np.ndarray, output: str | None = None) -> np.ndarray:
+        """Features of a decodable read-out → float64 series ``(n, C, L)`` in input units."""
+        name = self.output if output is None else output
+        readout = READOUTS[name]
+        if readout.decode is None:
+            raise ValueError(f"output={name!r} cannot be decoded ({readout.summary})")
+        module = self.module_
+        series = [np.empty((0, module.n_channels, module.n_timepoints))]
+        with self.evaluating() as module:
+            for part in self._batches(len(Z)):
+                zb = torch.as_tensor(Z[part]).to(self.device)
+                series.append(readout.decode(module, zb).float().cpu().numpy().astype(np.float64))
+        return np.concatenate(series) * self.input_scale + self.input_mean
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Nets pickled before the loss weights and the scaling moved here: λ was the
+        # module's; the estimator that owns the net restores the scaling.
+        if "lambd" not in self.__dict__:
+            self.lambd = getattr(self.module_, "lambd", 0.005)
+        for name, default in (("input_mean", None), ("input_scale", None),
+                              ("output", "embedding")):
+            self.__dict__.setdefault(name, default)
 
 
 def cosine_schedule(total_steps: int) -> LRScheduler:

@@ -289,7 +289,8 @@ def test_reference_preset_builds_the_thesis_architecture():
     assert est.max_epochs == 1500 and est.max_steps is None and est.train_projector
     assert not BarlowTwinsVQVAETransformer(**reference_params("bt", frozen_projector=True)
                                            ).train_projector
-    module = est._build_module(1, 140, torch.Generator().manual_seed(0), est._module_params())
+    est.n_channels_, est.n_timepoints_ = 1, 140
+    module = est._new_module(torch.Generator().manual_seed(0))
     linears = [m for m in module.projector.modules() if isinstance(m, nn.Linear)]
     assert [m.out_features for m in linears] == [4096, 4096, 4096]
     assert module.latent_shape == (64, 5, 8)  # 140 / 2 / 8 -> rate 9 -> 3 halvings of 71

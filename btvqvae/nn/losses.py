@@ -40,3 +40,30 @@ def barlow_twins_loss(a: torch.Tensor, b: torch.Tensor, lambd: float = 0.005,
     on_diag = (1 - torch.diagonal(c)).pow(2).sum()
     off_diag = off_diagonal(c).pow(2).sum()
     return (on_diag + lambd * off_diag) / c.shape[0]
+
+
+def vqvae_loss(out, *, commitment_weight: float = 1.0, gamma: float = 0.0,
+               lambd: float = 0.005) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The training loss of a (Barlow Twins) VQ-VAE from its forward's named output.
+
+    ``MSE(x, x̂) + MSE(u, û) + β·MSE(z, sg[z_q]) + γ·L_BT`` (thesis eq. 4.1–4.8), with
+    β = ``commitment_weight``, γ = ``gamma`` and λ = ``lambd`` inside :func:`barlow_twins_loss`.
+    The BT term is 0 when ``out`` carries no ``projections`` (plain VQ-VAE, γ = 0, or a batch
+    of one). Terms are computed in float32 at least, whatever precision the forward ran in.
+
+    Returns
+    -------
+    total : scalar tensor
+    components : dict
+        Each term of :data:`LOSS_COMPONENTS` before weighting.
+    """
+    time_mse = F.mse_loss(out.x_hat, out.x.to(out.x_hat.dtype))
+    tf_mse = F.mse_loss(out.u_hat.float(), out.u.float())
+    commitment = out.quantized.commitment.float()
+    projections = getattr(out, "projections", None)
+    if projections is None:
+        bt = torch.zeros((), device=time_mse.device)
+    else:
+        bt = barlow_twins_loss(*projections, lambd=lambd)
+    total = time_mse + tf_mse + commitment_weight * commitment + gamma * bt
+    return total, dict(zip(LOSS_COMPONENTS, (time_mse, tf_mse, commitment, bt)))

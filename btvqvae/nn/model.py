@@ -1,7 +1,10 @@
 """The VQ-VAE and the two-branch Barlow Twins VQ-VAE as torch modules (SPEC §2–4).
 
-Forward passes return small named results; the loss is assembled by the training glue from
-the terms in :mod:`btvqvae.nn.losses`.
+Forward passes return small named results, which :func:`btvqvae.nn.losses.vqvae_loss` turns
+into the training loss. The modules also own the way between series, latents, token ids and
+code vectors (:meth:`VQVAE.latents`, :meth:`~VQVAE.tokens`, :meth:`~VQVAE.token_vectors`,
+:meth:`~VQVAE.decode_tokens`, :meth:`~VQVAE.decode_latents`): code outside ``nn/`` never
+touches the quantizer.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from torch import nn
 from .decoder import Decoder
 from .encoder import Encoder, downsampling_strides, n_downsampling_blocks
 from .layers import reset_parameters
-from .losses import barlow_twins_loss
 from .projector import Projector
 from .quantizer import Quantized, VectorQuantizer
 from .stft import istft, n_frames, n_freqs, stft
@@ -37,7 +39,8 @@ class VQVAEOutput:
 
 @dataclass
 class BarlowTwinsOutput(VQVAEOutput):
-    bt_loss: torch.Tensor = None  # scalar, 0 when not computed
+    # projector outputs of the two views, (B, P) each; None when the BT term is skipped
+    projections: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 class TwoViews(Protocol):
@@ -113,7 +116,39 @@ class VQVAE(nn.Module):
 
     @property
     def n_tokens(self) -> int:
+        """Tokens per series: frequency rows × latent width."""
         return self.latent_shape[1] * self.latent_shape[2]
+
+    @property
+    def codebook_size(self) -> int:
+        return self.quantizer.codebook_size
+
+    @property
+    def activations_per_case(self) -> int:
+        """Values of the widest activation per series: sizes inference batches."""
+        width = max(m.out_channels for m in self.encoder.modules() if isinstance(m, nn.Conv2d))
+        return width * self.n_channels * self.stft_shape[0] * self.stft_shape[1]
+
+    # -- indices <-> vectors: the one way between series, latents and tokens ----------------
+    def latents(self, x: torch.Tensor) -> torch.Tensor:
+        """Series ``(B, C, L)`` → continuous pre-quantization latents ``z`` ``(B, D, F, T')``."""
+        return self.encode(x)[1]
+
+    def tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """Series ``(B, C, L)`` → code ids ``(B, F, T')`` (the codebook moves only in training)."""
+        return self.quantizer(self.latents(x)).indices
+
+    def token_vectors(self, indices: torch.Tensor) -> torch.Tensor:
+        """Code ids ``(B, F, T')`` → quantized latents ``z_q`` ``(B, D, F, T')``."""
+        return self.quantizer.lookup(indices)
+
+    def decode_tokens(self, indices: torch.Tensor) -> torch.Tensor:
+        """Code ids ``(B, F, T')`` → reconstructed series ``(B, C, L)``."""
+        return self.decode_latents(self.token_vectors(indices))
+
+    def decode_latents(self, z_q: torch.Tensor) -> torch.Tensor:
+        """Latents ``(B, D, F, T')`` (quantized or not) → reconstructed series ``(B, C, L)``."""
+        return self.decode(z_q)[1]
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Series ``(B, C, L)`` → (STFT image ``u``, pre-quantization latents ``z``)."""
@@ -147,8 +182,6 @@ class BarlowTwinsVQVAE(VQVAE):
     ----------
     projector_dims : sequence of int
         Projector widths (reference ``(4096, 4096, 4096)``).
-    lambd : float
-        Weight of the off-diagonal (redundancy) term (reference 0.005).
     recon_target : {"random_view", "first_view", "clean"}
         What the VQ-VAE branch reconstructs: a view chosen at random each step (reference
         code), the first view (thesis text) or the un-augmented series.
@@ -159,14 +192,14 @@ class BarlowTwinsVQVAE(VQVAE):
     """
 
     def __init__(self, n_channels: int, n_timepoints: int, *,
-                 projector_dims: Sequence[int] = (4096, 4096, 4096), lambd: float = 0.005,
+                 projector_dims: Sequence[int] = (4096, 4096, 4096),
                  recon_target: str = "random_view", augmenter: TwoViews | None = None,
                  generator: torch.Generator | None = None, **kwargs):
         generator = generator if generator is not None else torch.Generator()
         super().__init__(n_channels, n_timepoints, generator=generator, **kwargs)
         if recon_target not in RECON_TARGETS:
             raise ValueError(f"recon_target must be one of {RECON_TARGETS}, got {recon_target!r}")
-        self.lambd, self.recon_target, self.augmenter = lambd, recon_target, augmenter
+        self.recon_target, self.augmenter = recon_target, augmenter
         with torch.random.fork_rng(devices=[]):
             self.projector = Projector(self.latent_shape[0], projector_dims)
         reset_parameters(self.projector, generator)
@@ -188,9 +221,9 @@ class BarlowTwinsVQVAE(VQVAE):
             pick = int(torch.randint(2, (1,), generator=generator))
         part = slice(pick * b, (pick + 1) * b)
         out = self._branch(inputs[pick], u[part], z[part], generator)
-        bt = z.new_zeros((), dtype=torch.float32)
+        projections = None
         # BatchNorm in the projector and the batch standardisation need two or more samples.
         if barlow_twins and b > 1:
             p = self.projector(z[: 2 * b])  # (2B, P)
-            bt = barlow_twins_loss(p[:b], p[b:], self.lambd)
-        return BarlowTwinsOutput(**vars(out), bt_loss=bt)
+            projections = (p[:b], p[b:])
+        return BarlowTwinsOutput(**vars(out), projections=projections)

@@ -1,0 +1,273 @@
+"""The scikit-learn façade shared by both estimators: validate, delegate, fitted attributes.
+
+:class:`BaseVQVAETransformer` checks parameters and input, learns the global scaling, builds
+the torch module and the private skorch net (:class:`~btvqvae.training.VQVAENet`) and hands
+inference to the net, which applies a read-out of :mod:`btvqvae.readouts`. The subclasses in
+:mod:`btvqvae.estimators` say which module to build and which loss weights the net needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from . import _storage
+from ._random import seed_from
+from ._validation import (available_device, check_choice, check_float, check_int,
+                          check_series, check_token_ids, resolve_device)
+from .nn.model import VQVAE
+from .preprocessing import safe_scale
+from .readouts import READOUTS
+from .training import PRECISIONS, ProgressBar, VQVAENet, cosine_schedule, n_epochs_for
+
+__all__ = ["BaseVQVAETransformer"]
+
+OUTPUTS = tuple(READOUTS)
+
+
+class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Shared machinery of the two estimators; see them for the parameters."""
+
+    # -- what a subclass says ---------------------------------------------------------------
+    def _check_extra_params(self) -> None:
+        """Validate the subclass' own parameters."""
+
+    def _new_module(self, generator: torch.Generator) -> torch.nn.Module:
+        """The untrained torch module for series of the fitted shape."""
+        return VQVAE(self.n_channels_, self.n_timepoints_, generator=generator,
+                     **self._module_params())
+
+    def _net_kwargs(self) -> dict:
+        """Loss weights and optimizer settings of the subclass, for :class:`VQVAENet`."""
+        return {}
+
+    # -- parameters -------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        check_int("n_fft", self.n_fft, 4)
+        check_int("hidden_dim", self.hidden_dim, 1)
+        check_int("codebook_size", self.codebook_size, 1)
+        check_int("code_dim", self.code_dim, 1, allow_none=True)
+        check_int("n_res_blocks", self.n_res_blocks, 0)
+        check_int("downsampled_width", self.downsampled_width, 1)
+        check_float("commitment_weight", self.commitment_weight, 0.0)
+        check_float("ema_decay", self.ema_decay, 0.0, 1.0)
+        check_float("dead_code_threshold", self.dead_code_threshold, 0.0)
+        check_int("max_steps", self.max_steps, 1, allow_none=True)
+        check_int("max_epochs", self.max_epochs, 1, allow_none=True)
+        if self.max_steps is None and self.max_epochs is None:
+            raise ValueError("set max_steps or max_epochs (or both) to bound training")
+        check_int("batch_size", self.batch_size, 1)
+        check_float("lr", self.lr, 0.0, low_open=True)
+        check_float("weight_decay", self.weight_decay, 0.0)
+        check_choice("output", self.output, OUTPUTS)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_int("verbose", self.verbose, 0)
+        for name in ("kmeans_init", "center_latents"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {value!r}")
+        self._check_extra_params()
+
+    def _module_params(self) -> dict:
+        return dict(n_fft=self.n_fft, hidden_dim=self.hidden_dim,
+                    codebook_size=self.codebook_size, code_dim=self.code_dim,
+                    n_res_blocks=self.n_res_blocks, downsampled_width=self.downsampled_width,
+                    ema_decay=self.ema_decay, kmeans_init=bool(self.kmeans_init),
+                    dead_code_threshold=self.dead_code_threshold,
+                    center_latents=bool(self.center_latents))
+
+    def _make_net(self, module: torch.nn.Module, seed: int, *, max_epochs: int = 1,
+                  callbacks=None) -> VQVAENet:
+        return VQVAENet(
+            module,
+            criterion=torch.nn.MSELoss,
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed + 1),
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=self.verbose,
+            commitment_weight=self.commitment_weight,
+            generator=torch.Generator().manual_seed(seed + 2),
+            precision=self.precision,
+            input_mean=self.mean_,
+            input_scale=self.scale_,
+            output=self.output,
+            **self._net_kwargs(),
+        )
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, X: ArrayLike, y: Any = None) -> BaseVQVAETransformer:
+        """Learn the scaling, the codebook and the encoder/decoder from series X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_cases, n_channels, n_timepoints) or (n_cases, n_timepoints)
+            Training series (float32 or float64; other numbers are converted to float64).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X = check_series(self, X, reset=True)
+        self.dtype_ = X.dtype
+        self.mean_ = float(X.mean(dtype=np.float64))
+        self.scale_ = safe_scale(self.mean_, float(X.std(dtype=np.float64)))
+        self.device_ = resolve_device(self.device)
+
+        seed = seed_from(self.random_state)
+        module = self._new_module(torch.Generator().manual_seed(seed))
+        n_epochs, total_steps = n_epochs_for(len(X), self.batch_size, self.max_steps,
+                                             self.max_epochs)
+        callbacks = [("lr_schedule", cosine_schedule(total_steps))]
+        if self.verbose:
+            callbacks.append(("progress", ProgressBar(total_steps)))
+        callbacks += list(self.callbacks or [])
+        self.net_ = self._make_net(module, seed, max_epochs=n_epochs, callbacks=callbacks)
+        self.n_tokens_ = module.n_tokens
+        self.latent_shape_ = module.latent_shape
+        X_train = torch.from_numpy(((X - self.mean_) / self.scale_).astype(np.float32,
+                                                                           copy=False))
+        self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C: the model stays usable
+        self.net_.module_.eval()
+
+        self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]]
+        self.n_iter_ = len(self.net_.history)
+        tokens = self.net_.encode(X, "tokens")
+        counts = np.bincount(tokens.ravel(), minlength=self.codebook_size)
+        self.codebook_usage_ = counts / counts.sum()
+        used = self.codebook_usage_[self.codebook_usage_ > 0]
+        self.perplexity_ = float(np.exp(-(used * np.log(used)).sum()))
+        return self
+
+    # -- persistence ------------------------------------------------------------------------
+    def _restore_net(self, state: Mapping[str, torch.Tensor], source: str = "the state") -> None:
+        """Restore hook of :mod:`btvqvae.persistence`: rebuild ``net_`` from a state dict.
+
+        The parameters and the fitted attributes (``mean_``, ``n_timepoints_``, ``device_``,
+        ...) must already be set. The module is rebuilt from them, ``state`` is checked
+        against it key by key (a mismatch raises ``ValueError`` naming ``source``) and
+        loaded; the net is fresh (new optimizer, no callbacks, empty history), in eval mode.
+        """
+        module = self._new_module(torch.Generator().manual_seed(0))
+        _storage.load_state(module, state, source)
+        self.net_ = self._make_net(module, seed=0).initialize()
+        self.net_.module_.eval()
+
+    def save(self, path) -> Any:
+        """Save the fitted estimator to the folder ``path`` (``params.json`` + ``weights.pt``).
+
+        Unlike pickle, the files load across package versions that keep the architecture; see
+        :func:`btvqvae.persistence.save`. Load them back with :meth:`load`.
+        """
+        return _storage.save(self, path)
+
+    @classmethod
+    def load(cls, path, device: str | None = None) -> BaseVQVAETransformer:
+        """Load an estimator written by :meth:`save` (see :func:`btvqvae.persistence.load`)."""
+        estimator = _storage.load(path, _storage.estimator_classes(BaseVQVAETransformer),
+                                  device=device)
+        if not isinstance(estimator, cls):
+            raise TypeError(f"{path} holds a {type(estimator).__name__}, not a {cls.__name__}; "
+                            "load it with btvqvae.persistence.load or with that class")
+        return estimator
+
+    # -- transforming -----------------------------------------------------------------------
+    @property
+    def _n_features_out(self) -> int:
+        return READOUTS[self.output].n_features(self.net_.module_)
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Encode series into the representation chosen by ``output``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_cases, n_channels, n_timepoints) or (n_cases, n_timepoints)
+            Series of the length and channels seen in :meth:`fit`.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_cases, n_features_out)
+            ``"embedding"``: flattened quantized vectors ``(code_dim, freq, time)`` in X's float
+            dtype; ``"tokens"``: int64 code ids ``(freq, time)``; ``"histogram"``: each code's
+            share of the series' tokens.
+        """
+        return self.encode(X, output=self.output)
+
+    def encode(self, X: ArrayLike, output: str | None = None) -> np.ndarray:
+        """Like :meth:`transform`, with the output mode given here instead of ``output``."""
+        check_is_fitted(self)
+        output = self.output if output is None else output
+        check_choice("output", output, OUTPUTS)
+        return self.net_.encode(check_series(self, X, reset=False), output)
+
+    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
+        """Decode ``"embedding"`` or ``"tokens"`` output back to series.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_cases, n_features_out)
+            Output of :meth:`transform` (possibly edited: any code ids in
+            ``[0, codebook_size)``, any finite embedding).
+
+        Returns
+        -------
+        X : ndarray
+            Series in the rank, dtype and scale of the training input.
+        """
+        check_is_fitted(self)
+        if READOUTS[self.output].decode is None:
+            decodable = [name for name, r in READOUTS.items() if r.decode is not None]
+            raise ValueError(f"output={self.output!r} cannot be decoded "
+                             f"({READOUTS[self.output].summary}); use output= one of "
+                             f"{decodable} to reconstruct series")
+        return self._decode(Z, self.output)
+
+    def reconstruct(self, X: ArrayLike) -> np.ndarray:
+        """Encode and decode X, whatever ``output`` is: ``inverse_transform(transform(X))``."""
+        return self._decode(self.encode(X, output="tokens"), "tokens")
+
+    def _decode(self, Z: ArrayLike, output: str) -> np.ndarray:
+        readout = READOUTS[output]
+        width = readout.n_features(self.net_.module_)
+        Z = np.asarray(Z.detach().cpu() if isinstance(Z, torch.Tensor) else Z)
+        if Z.ndim != 2 or Z.shape[1] != width:
+            raise ValueError(f"Z must have shape (n_cases, {width}) as produced by transform "
+                             f"with output={output!r}, got {Z.shape}")
+        if readout.integer and Z.size:
+            Z, _ = check_token_ids(Z, self.codebook_size, whole_floats=True)
+        elif not np.all(np.isfinite(Z)):
+            raise ValueError("Z contains NaN or infinity")
+        X = self.net_.decode(Z, output).astype(self.dtype_, copy=False)
+        return X[:, 0, :] if self.input_ndim_ == 2 else X
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        preserved = [] if READOUTS[self.output].integer else ["float64", "float32"]
+        tags.transformer_tags.preserves_dtype = preserved
+        return tags
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # A model trained on a GPU loads on a CPU-only machine: skorch maps its tensors to
+        # the CPU; keep our record of the device in step.
+        if hasattr(self, "device_"):
+            self.device_ = available_device(self.device_)
+        net = self.__dict__.get("net_")
+        if net is not None and getattr(net, "input_scale", None) is None:
+            # pickled before the net held the scaling (btvqvae <= b6cbf14)
+            net.input_mean, net.input_scale, net.output = self.mean_, self.scale_, self.output
