@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._random import torch_generator
+from ._validation import as_array
+
 __all__ = [
     "AUGMENTATIONS", "DEFAULT_AUGMENTATIONS", "REFERENCE_AUGMENTATIONS", "Augmenter", "amplitude", "flip", "jitter",
     "make_augmenter", "register_augmentation", "slope", "stft_phase",
@@ -27,9 +30,9 @@ __all__ = [
 
 # --------------------------------------------------------------------------- helpers
 def _as_tensor(x: Any) -> torch.Tensor:
-    """Return ``x`` as a 3-D floating-point tensor (numpy arrays are converted)."""
+    """Return ``x`` as a 3-D floating-point tensor (arrays and lists are converted)."""
     if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(np.ascontiguousarray(x))
+        x = torch.as_tensor(np.ascontiguousarray(as_array(x, name="x")))
     if not x.is_floating_point():
         raise TypeError(
             f"x must be a floating-point array (float32 or float64), got {x.dtype}; "
@@ -44,12 +47,9 @@ def _as_tensor(x: Any) -> torch.Tensor:
 
 
 def _generator(generator: torch.Generator | None) -> torch.Generator:
-    """Return ``generator`` or, for None, a fresh non-deterministically seeded one."""
-    if generator is not None:
-        return generator
-    fresh = torch.Generator()
-    fresh.seed()  # OS entropy; the global RNG is left alone
-    return fresh
+    """``generator``, or for None a fresh non-deterministically seeded one (global RNG
+    untouched)."""
+    return torch_generator(generator, name="generator")
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, x: torch.Tensor,

@@ -24,26 +24,6 @@ MODELS = {"vqvae": "VQVAETransformer", "bt": "BarlowTwinsVQVAETransformer"}
 PLOT_KINDS = ("reconstruction", "codebook", "history", "latents", "tokens", "augmentations")
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
-#: Plain-language meaning of each :data:`btvqvae.evaluation.EVALUATE_KEYS` entry.
-METRIC_DESCRIPTIONS = {
-    "svc_linear": "test accuracy, linear SVM on train latents",
-    "knn_1": "test accuracy, 1-nearest neighbour",
-    "knn_5": "test accuracy, 5-nearest neighbours",
-    "knn_10": "test accuracy, 10-nearest neighbours",
-    "intrinsic_dimension": "principal components for 95 % of latent variance",
-    "embedding_dim": "number of latent features",
-    "codebook_size": "codes K",
-    "codebook_used": "codes used by the test tokens",
-    "codebook_entropy": "entropy of test code usage (nats)",
-    "codebook_perplexity": "effective number of codes, exp(entropy)",
-    "n_clusters": "KMeans clusters (classes in TEST)",
-    "silhouette_mean": "silhouette of KMeans on test latents, mean",
-    "silhouette_std": "silhouette, std over repeats",
-    "ari_mean": "adjusted Rand index vs labels, mean",
-    "ari_std": "adjusted Rand index, std over repeats",
-    "reconstruction_mse": "test MSE in standardised units",
-}
-
 EPILOG = """\
 examples:
   btvqvae datasets
@@ -260,7 +240,7 @@ def _fit(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .evaluation import evaluate
+    from .evaluation import METRIC_DESCRIPTIONS, evaluate
 
     if args.n_repeats < 1:
         raise CLIError(f"--n-repeats must be >= 1, got {args.n_repeats}")

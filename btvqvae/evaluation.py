@@ -19,20 +19,37 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC
 from sklearn.utils import check_array, check_consistent_length, check_random_state
 
+from ._validation import check_token_ids
+
 __all__ = [
-    "EVALUATE_KEYS", "codebook_entropy", "codebook_perplexity", "codebook_usage",
+    "EVALUATE_KEYS", "METRIC_DESCRIPTIONS", "codebook_entropy", "codebook_perplexity", "codebook_usage",
     "distinct_sequences", "evaluate",
     "intrinsic_dimension", "kmeans_silhouette", "probe_accuracies", "reconstruction_mse",
 ]
 
+#: Each key of :func:`evaluate`'s result, in order, with its plain-language meaning.
+METRIC_DESCRIPTIONS = {
+    "svc_linear": "test accuracy, linear SVM on train latents",
+    "knn_1": "test accuracy, 1-nearest neighbour",
+    "knn_5": "test accuracy, 5-nearest neighbours",
+    "knn_10": "test accuracy, 10-nearest neighbours",
+    "intrinsic_dimension": "principal components for 95 % of latent variance",
+    "embedding_dim": "number of latent features",
+    "codebook_size": "codes K",
+    "codebook_used": "codes used by the test tokens",
+    "codebook_entropy": "entropy of test code usage (nats)",
+    "codebook_perplexity": "effective number of codes, exp(entropy)",
+    "distinct_sequences": "share of test series with a token sequence of their own",
+    "n_clusters": "KMeans clusters (classes in TEST)",
+    "silhouette_mean": "silhouette of KMeans on test latents, mean",
+    "silhouette_std": "silhouette, std over repeats",
+    "ari_mean": "adjusted Rand index vs labels, mean",
+    "ari_std": "adjusted Rand index, std over repeats",
+    "reconstruction_mse": "test MSE in standardised units",
+}
+
 #: Keys of :func:`evaluate`'s result, in order (a results table is built from them).
-EVALUATE_KEYS = (
-    "svc_linear", "knn_1", "knn_5", "knn_10",
-    "intrinsic_dimension", "embedding_dim",
-    "codebook_size", "codebook_used", "codebook_entropy", "codebook_perplexity",
-    "distinct_sequences", "n_clusters", "silhouette_mean", "silhouette_std", "ari_mean", "ari_std",
-    "reconstruction_mse",
-)
+EVALUATE_KEYS = tuple(METRIC_DESCRIPTIONS)
 
 _RATIO_TOL = 1e-10  # cumulative variance ratios are compared up to this rounding tolerance
 
@@ -69,27 +86,9 @@ def intrinsic_dimension(Z: Any, variance: float = 0.95) -> int:
 
 
 def _check_tokens(tokens: Any, codebook_size: int | None) -> tuple[np.ndarray, int]:
-    tokens = np.asarray(tokens)
-    if tokens.size == 0:
-        raise ValueError("tokens is empty; pass at least one code id")
-    if tokens.dtype.kind not in "iu":
-        raise ValueError(
-            f"tokens must be integer code ids, got dtype {tokens.dtype}; use "
-            'estimator.encode(X, output="tokens") or cast whole numbers with .astype(int)'
-        )
-    tokens = tokens.ravel().astype(np.int64)
-    if tokens.min() < 0:
-        raise ValueError(f"tokens must be non-negative code ids, found {tokens.min()}")
-    if codebook_size is None:
-        codebook_size = int(tokens.max()) + 1
-    elif not _is_positive_int(codebook_size):
-        raise ValueError(f"codebook_size must be a positive int, got {codebook_size!r}")
-    if tokens.max() >= codebook_size:
-        raise ValueError(
-            f"token id {tokens.max()} is out of range for codebook_size={codebook_size}; "
-            "ids must lie in [0, codebook_size)"
-        )
-    return tokens, int(codebook_size)
+    """Code ids pooled into one int64 vector, and the codebook size."""
+    tokens, k = check_token_ids(tokens, codebook_size)
+    return tokens.ravel(), k
 
 
 def codebook_usage(tokens: Any, codebook_size: int | None = None) -> np.ndarray:
