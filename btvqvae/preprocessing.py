@@ -7,6 +7,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
+from ._validation import RESIZE_HINT, as_array
+
 __all__ = ["GlobalStandardScaler"]
 
 
@@ -100,7 +102,7 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         return X, 2
 
     def _validate_3d(self, X, reset):
-        X = np.asarray(X)
+        X = np.asarray(X.detach().cpu() if hasattr(X, "detach") else X)
         if X.dtype.kind not in "biuf":
             raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
         if X.dtype not in (np.float32, np.float64):
@@ -123,8 +125,7 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         elif (n_channels, n_timepoints) != (self.n_channels_in_, self.n_timepoints_in_):
             raise ValueError(f"X has {n_channels} channels and {n_timepoints} timepoints but "
                              f"{name} was fitted on {self.n_channels_in_} channels and "
-                             f"{self.n_timepoints_in_} timepoints; resample or pad "
-                             "(btvqvae.datasets.load_ucr(length=...))")
+                             f"{self.n_timepoints_in_} timepoints; {RESIZE_HINT}")
         return X
 
     def fit(self, X, y=None):
@@ -206,13 +207,9 @@ def _is_3d(X) -> bool:
     """Whether X is (convertible to) a 3-D array; 2-D, 1-D and sparse go to validate_data."""
     if sparse.issparse(X):
         return False
-    ndim = getattr(X, "ndim", None)
-    if ndim is None:
+    if getattr(X, "ndim", None) is None:
         try:
-            ndim = np.asarray(X).ndim
-        except (TypeError, ValueError):
-            if isinstance(X, (list, tuple)) and X and all(np.ndim(x) == 2 for x in X):
-                raise ValueError("X is a list of series of unequal shape; make them equal "
-                                 "length first, e.g. load_ucr(..., unequal='pad')") from None
+            X = as_array(X)  # refuses lists of series of unequal lengths with the resize hint
+        except TypeError:
             return False
-    return ndim == 3
+    return X.ndim == 3
