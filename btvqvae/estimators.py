@@ -75,7 +75,7 @@ class VQVAETransformer(BaseVQVAETransformer):
     output : {"embedding", "tokens", "histogram"}, default="embedding"
         What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
         code ids, or each code's share of a series' tokens.
-    callbacks : list of skorch callbacks or (name, callback) pairs, or None
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and encode; "cuda" without a GPU warns and uses the CPU.
@@ -168,8 +168,9 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         Weight λ of the off-diagonal (redundancy-reduction) term.
     projector_dims : tuple of int, default=(512, 512)
         Widths of the projector MLP (reference ``(4096, 4096, 4096)``).
-    augmentations : None, "reference", "none", list or :class:`~btvqvae.augmentations.Augmenter`
-        How the two views are made, independently per view. None is the package default:
+    augmentations : None, "reference", "none", list or Augmenter, default=None
+        How the two views are made (:class:`~btvqvae.augmentations.Augmenter`), independently
+        per view. None is the package default:
         amplitude, flip, slope, stft_phase, jitter in the reference order and strengths, the
         slope scaled to the series length; "reference" uses the unscaled slope. A list names
         a subset and order, items being names, ``(name, params)`` pairs or callables.
@@ -225,7 +226,7 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
     output : {"embedding", "tokens", "histogram"}, default="embedding"
         What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
         code ids, or each code's share of a series' tokens.
-    callbacks : list of skorch callbacks or (name, callback) pairs, or None
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and encode; "cuda" without a GPU warns and uses the CPU.
