@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from functools import lru_cache
+from functools import cache
 from itertools import combinations
 from pathlib import Path
 
@@ -38,7 +38,7 @@ BUDGET_KEYS = ("max_steps", "max_epochs")
 UNCOMPARED = ("random_state", "verbose")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _defaults(family: str) -> dict:
     """The estimator's defaults (shared by every caller: read, never modify)."""
     from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer

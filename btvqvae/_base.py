@@ -19,8 +19,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _storage
 from ._random import seed_from
-from ._validation import (available_device, check_choice, check_float, check_int,
-                          check_series, check_token_ids, resolve_device)
+from ._validation import (
+    available_device,
+    check_choice,
+    check_float,
+    check_int,
+    check_series,
+    check_token_ids,
+    resolve_device,
+)
 from .nn.model import VQVAE
 from .preprocessing import safe_scale
 from .readouts import READOUTS

@@ -23,7 +23,8 @@ from ._random import torch_generator
 from ._validation import as_array
 
 __all__ = [
-    "AUGMENTATIONS", "DEFAULT_AUGMENTATIONS", "REFERENCE_AUGMENTATIONS", "Augmenter", "amplitude", "flip", "jitter",
+    "AUGMENTATIONS", "DEFAULT_AUGMENTATIONS", "REFERENCE_AUGMENTATIONS", "Augmenter",
+    "amplitude", "flip", "jitter",
     "make_augmenter", "register_augmentation", "slope", "stft_phase",
 ]
 

@@ -2,7 +2,8 @@
 
 Pure numpy / scikit-learn: works on the latents of any fitted transformer. Codebook metrics
 need an ``encode(X, output="tokens")`` method (btvqvae estimators); reconstruction needs
-``reconstruct`` or ``inverse_transform``. Nothing here fits, refits or otherwise changes an estimator.
+``reconstruct`` or ``inverse_transform``. Nothing here fits, refits or otherwise changes an
+estimator.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from sklearn.utils import check_array, check_consistent_length, check_random_sta
 from ._validation import check_token_ids
 
 __all__ = [
-    "EVALUATE_KEYS", "METRIC_DESCRIPTIONS", "codebook_entropy", "codebook_perplexity", "codebook_usage",
-    "distinct_sequences", "evaluate",
-    "intrinsic_dimension", "kmeans_silhouette", "probe_accuracies", "reconstruction_mse",
+    "EVALUATE_KEYS", "METRIC_DESCRIPTIONS", "codebook_entropy", "codebook_perplexity",
+    "codebook_usage", "distinct_sequences", "evaluate", "intrinsic_dimension",
+    "kmeans_silhouette", "probe_accuracies", "reconstruction_mse",
 ]
 
 #: Each key of :func:`evaluate`'s result, in order, with its plain-language meaning.
@@ -331,8 +332,8 @@ def evaluate(
 ) -> dict[str, float]:
     """All metrics of the thesis protocol for a fitted transformer, as one flat dict.
 
-    Only ``transform``, ``encode`` and ``reconstruct``/``inverse_transform`` are called: the estimator is
-    neither fitted nor modified. Latents ``Z`` are ``estimator.transform`` outputs (for
+    Only ``transform``, ``encode`` and ``reconstruct``/``inverse_transform`` are called: the
+    estimator is neither fitted nor modified. Latents ``Z`` are ``estimator.transform`` outputs (for
     btvqvae estimators, whatever their ``output`` parameter selects).
 
     Parameters

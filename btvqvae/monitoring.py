@@ -17,8 +17,8 @@ import numbers
 from typing import Any
 
 import numpy as np
-from skorch.callbacks import Callback
 from sklearn.utils import check_consistent_length
+from skorch.callbacks import Callback
 
 from ._validation import as_collection
 from .evaluation import EVALUATE_KEYS, evaluate

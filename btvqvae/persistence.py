@@ -27,8 +27,15 @@ from pathlib import Path
 
 from . import estimators
 from ._base import BaseVQVAETransformer
-from ._storage import (FITTED_ATTRIBUTES, FORMAT, FORMAT_VERSION, HISTORY_FILE, PARAMS_FILE,
-                       WEIGHTS_FILE, estimator_classes)
+from ._storage import (
+    FITTED_ATTRIBUTES,
+    FORMAT,
+    FORMAT_VERSION,
+    HISTORY_FILE,
+    PARAMS_FILE,
+    WEIGHTS_FILE,
+    estimator_classes,
+)
 from ._storage import load as _load
 from ._storage import save as _save
 

@@ -21,13 +21,12 @@ missing values interpolated.
 import argparse
 import time
 
+from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
 from btvqvae import BarlowTwinsVQVAETransformer
-
-from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 
 
 def main(argv=None):

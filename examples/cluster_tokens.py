@@ -21,10 +21,10 @@ benchmark running beside it. ``--max-steps 50`` gives a first look in under a mi
 import argparse
 import time
 
+from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
+
 from btvqvae import BarlowTwinsVQVAETransformer
 from btvqvae.evaluation import kmeans_silhouette
-
-from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 
 
 def main(argv=None):

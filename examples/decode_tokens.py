@@ -27,10 +27,9 @@ import argparse
 import time
 
 import numpy as np
+from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 
 from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
-
-from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 
 
 def replace_code(grid, usage, codes=None):

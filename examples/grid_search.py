@@ -39,13 +39,12 @@ import argparse
 import time
 
 import joblib
+from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
 from btvqvae import BarlowTwinsVQVAETransformer
-
-from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 
 DASK_NOTE = """\
 note: to run these fits on a dask cluster instead (pip install "dask[distributed]"):

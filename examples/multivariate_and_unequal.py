@@ -35,13 +35,12 @@ for an archive that holds only univariate problems.
 import argparse
 import time
 
+from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 from aeon.transformations.collection.unequal_length import Padder, Resizer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
 from btvqvae import BarlowTwinsVQVAETransformer
-
-from _common import add_data_arguments, add_model_arguments, estimator_params, load_split
 
 
 def fit_and_score(pipe, X_train, y_train, X_test, y_test):

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 from aeon.datasets import load_gunpoint
-from skorch.callbacks import Callback
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
+from skorch.callbacks import Callback
 
 from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
 from btvqvae.augmentations import Augmenter

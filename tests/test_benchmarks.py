@@ -268,7 +268,8 @@ def test_summary_writes_markdown_tables_and_png_figures(tmp_path, rng):
         out_dir = tmp_path / f"summary{len(extra)}"
         assert summarize_main([str(results), "--out-dir", str(out_dir), *extra]) == 0
         text = (out_dir / "summary.md").read_text()
-        assert "| dataset | seeds | vqvae | bt_g0.5 | bt_g1 | raw_svc | raw_1nn | minirocket" in text
+        header = "| dataset | seeds | vqvae | bt_g0.5 | bt_g1 | raw_svc | raw_1nn | minirocket"
+        assert header in text
         assert "win / tie / loss" in text and "bt_g1 vs vqvae" in text
         assert "vqvae vs raw_svc" in text and "### codebook_perplexity" in text
         assert "*mean, equal-length (n=2)*" in text and "*mean, all (n=3)*" in text

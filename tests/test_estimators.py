@@ -8,8 +8,8 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import clone
+from skorch.callbacks import Callback
 
 from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
 from btvqvae.training import LOSS_COMPONENTS, NonFiniteLossError

@@ -372,6 +372,7 @@ def test_evaluation_module_imports_neither_torch_nor_skorch():
     # The package's __init__ imports the estimators (and torch); the layer rule is about what
     # evaluation.py itself imports.
     import ast
+
     import btvqvae.evaluation as module
 
     tree = ast.parse(open(module.__file__).read())

@@ -4,8 +4,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import clone
+from skorch.callbacks import Callback
 
 from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
 from btvqvae.evaluation import EVALUATE_KEYS, evaluate
