@@ -8,7 +8,9 @@ inference to the net, which applies a read-out of :mod:`btvqvae.readouts`. The s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -174,7 +176,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.net_ = self._make_net(module, seed=0).initialize()
         self.net_.module_.eval()
 
-    def save(self, path) -> Any:
+    def save(self, path: str | os.PathLike) -> Path:
         """Save the fitted estimator to the folder ``path`` (``params.json`` + ``weights.pt``).
 
         Unlike pickle, the files load across package versions that keep the architecture; see
@@ -183,7 +185,8 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return _storage.save(self, path)
 
     @classmethod
-    def load(cls, path, device: str | None = None) -> BaseVQVAETransformer:
+    def load(cls, path: str | os.PathLike, device: str | None = None
+             ) -> BaseVQVAETransformer:
         """Load an estimator written by :meth:`save` (see :func:`btvqvae.persistence.load`)."""
         estimator = _storage.load(path, _storage.estimator_classes(BaseVQVAETransformer),
                                   device=device)

@@ -217,8 +217,10 @@ def _check_choice(param: str, value, choices: tuple[str, ...]) -> str:
     return value.lower()
 
 
-def load_ucr(name, split=None, data_dir=None, *, unequal="pad", missing="keep",
-             length=None, pad_value=0.0):
+def load_ucr(name: str, split: str | None = None,
+             data_dir: str | os.PathLike | None = None, *, unequal: str = "pad",
+             missing: str = "keep", length: int | None = None, pad_value: float = 0.0
+             ) -> tuple[np.ndarray | list[np.ndarray], np.ndarray]:
     """Load a UCR/UEA classification problem as aeon-style ``(X, y)``, never downloading.
 
     Parameters

@@ -23,6 +23,7 @@ freshly initialised (new optimizer; no callbacks), so refitting starts from scra
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from . import estimators
@@ -43,7 +44,7 @@ __all__ = ["FITTED_ATTRIBUTES", "FORMAT", "FORMAT_VERSION", "HISTORY_FILE", "PAR
            "WEIGHTS_FILE", "load", "save"]
 
 
-def save(estimator: BaseVQVAETransformer, path) -> Path:
+def save(estimator: BaseVQVAETransformer, path: str | os.PathLike) -> Path:
     """Save a fitted btvqvae estimator to the directory ``path``.
 
     Parameters
@@ -76,7 +77,7 @@ def save(estimator: BaseVQVAETransformer, path) -> Path:
     return _save(estimator, path)
 
 
-def load(path, device: str | None = None) -> BaseVQVAETransformer:
+def load(path: str | os.PathLike, device: str | None = None) -> BaseVQVAETransformer:
     """Load an estimator saved by :func:`save`.
 
     Parameters

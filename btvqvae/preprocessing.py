@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
@@ -128,7 +131,7 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                              f"{self.n_timepoints_in_} timepoints; {RESIZE_HINT}")
         return X
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: Any = None) -> GlobalStandardScaler:
         """Compute the global mean and standard deviation of ``X``.
 
         Parameters
@@ -151,7 +154,7 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         self.scale_ = safe_scale(mean, std) if self.with_std else 1.0
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Scale ``X`` with the fitted mean and scale; returns a new array of the same shape.
 
         Parameters
@@ -169,7 +172,7 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             out[np.isnan(out)] = 0.0
         return out
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Undo :meth:`transform`: ``X * scale_ + mean_`` (NaN replaced by 0 stay 0).
 
         Parameters
