@@ -22,22 +22,35 @@ from sklearn.utils.validation import check_is_fitted
 from . import _storage
 from ._random import seed_from
 from ._validation import (
+    DataTypeError,
+    as_array,
     available_device,
+    check_bool,
+    check_callbacks,
     check_choice,
     check_float,
     check_int,
+    check_memory,
     check_series,
     check_token_ids,
     resolve_device,
 )
 from .nn.model import VQVAE
-from .preprocessing import safe_scale
+from .preprocessing import global_mean_std, safe_scale
 from .readouts import READOUTS
-from .training import PRECISIONS, ProgressBar, VQVAENet, cosine_schedule, n_epochs_for
+from .training import (
+    PRECISIONS,
+    NonFiniteLossError,
+    ProgressBar,
+    VQVAENet,
+    cosine_schedule,
+    n_epochs_for,
+)
 
 __all__ = ["BaseVQVAETransformer"]
 
 OUTPUTS = tuple(READOUTS)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -56,9 +69,17 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """Loss weights and optimizer settings of the subclass, for :class:`VQVAENet`."""
         return {}
 
+    def _memory_params(self) -> dict:
+        """What the subclass adds to the memory estimate (projector, views per series)."""
+        return {}
+
     # -- parameters -------------------------------------------------------------------------
     def _check_params(self) -> None:
         check_int("n_fft", self.n_fft, 4)
+        if self.n_fft % 2:
+            raise ValueError(f"n_fft must be even (the one-sided STFT and its inverse pair "
+                             f"n_fft // 2 + 1 rows with n_fft samples), got {self.n_fft}; use "
+                             f"{self.n_fft - 1} or {self.n_fft + 1}")
         check_int("hidden_dim", self.hidden_dim, 1)
         check_int("codebook_size", self.codebook_size, 1)
         check_int("code_dim", self.code_dim, 1, allow_none=True)
@@ -76,11 +97,11 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_float("weight_decay", self.weight_decay, 0.0)
         check_choice("output", self.output, OUTPUTS)
         check_choice("precision", self.precision, PRECISIONS)
-        check_int("verbose", self.verbose, 0)
-        for name in ("kmeans_init", "center_latents"):
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool, got {value!r}")
+        check_int("verbose", self.verbose, 0, allow_bool=True)
+        check_bool("kmeans_init", self.kmeans_init)
+        check_bool("center_latents", self.center_latents)
+        check_callbacks(self.callbacks)
+        resolve_device(self.device, check_only=True)
         self._check_extra_params()
 
     def _module_params(self) -> dict:
@@ -132,9 +153,15 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         self._check_params()
         X = check_series(self, X, reset=True)
+        check_memory(n_channels=self.n_channels_, n_timepoints=self.n_timepoints_,
+                     n_cases=len(X), n_fft=self.n_fft, hidden_dim=self.hidden_dim,
+                     code_dim=self.code_dim, codebook_size=self.codebook_size,
+                     n_res_blocks=self.n_res_blocks, downsampled_width=self.downsampled_width,
+                     batch_size=self.batch_size, **self._memory_params())
         self.dtype_ = X.dtype
-        self.mean_ = float(X.mean(dtype=np.float64))
-        self.scale_ = safe_scale(self.mean_, float(X.std(dtype=np.float64)))
+        mean, std = global_mean_std(X)
+        self.mean_, self.scale_ = mean, safe_scale(mean, std)
+        self._check_scaled_range(X)
         self.device_ = resolve_device(self.device)
 
         seed = seed_from(self.random_state)
@@ -148,10 +175,11 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.net_ = self._make_net(module, seed, max_epochs=n_epochs, callbacks=callbacks)
         self.n_tokens_ = module.n_tokens
         self.latent_shape_ = module.latent_shape
-        X_train = torch.from_numpy(((X - self.mean_) / self.scale_).astype(np.float32,
-                                                                           copy=False))
+        X_train = torch.from_numpy(((X.astype(np.float64) - self.mean_) / self.scale_
+                                    ).astype(np.float32))
         self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C: the model stays usable
         self.net_.module_.eval()
+        self._check_finite_model()
 
         self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]]
         self.n_iter_ = len(self.net_.history)
@@ -161,6 +189,28 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         used = self.codebook_usage_[self.codebook_usage_ > 0]
         self.perplexity_ = float(np.exp(-(used * np.log(used)).sum()))
         return self
+
+    def _check_scaled_range(self, X: np.ndarray) -> None:
+        """Refuse series that leave float32's range once standardised (the model's dtype)."""
+        bound = (float(np.max(np.abs(X))) + abs(self.mean_)) / self.scale_ if X.size else 0.0
+        if bound > _FLOAT32_MAX:
+            peak = float(np.max(np.abs((X.astype(np.float64) - self.mean_) / self.scale_)))
+            if peak > _FLOAT32_MAX:
+                raise ValueError(
+                    f"X reaches {peak:.3g} training standard deviations from the training "
+                    f"mean, beyond float32's range ({_FLOAT32_MAX:.3g}) the model computes "
+                    "in; rescale these series like the training data, or refit on data of "
+                    "their scale")
+
+    def _check_finite_model(self) -> None:
+        """Training may end on an update that made weights NaN/inf: never return that."""
+        bad = [name for name, value in self.net_.module_.state_dict().items()
+               if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+        if bad:
+            raise NonFiniteLossError(
+                f"training diverged: after the last update {len(bad)} weight tensors hold "
+                f"NaN or infinity (e.g. {bad[0]}); lower `lr`, check the input scale, or "
+                "keep the model in float32")
 
     # -- persistence ------------------------------------------------------------------------
     def _restore_net(self, state: Mapping[str, torch.Tensor], source: str = "the state") -> None:
@@ -222,7 +272,9 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_is_fitted(self)
         output = self.output if output is None else output
         check_choice("output", output, OUTPUTS)
-        return self.net_.encode(check_series(self, X, reset=False), output)
+        X = check_series(self, X, reset=False)
+        self._check_scaled_range(X)
+        return self.net_.encode(X, output)
 
     def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
         """Decode ``"embedding"`` or ``"tokens"`` output back to series.
@@ -253,14 +305,21 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def _decode(self, Z: ArrayLike, output: str) -> np.ndarray:
         readout = READOUTS[output]
         width = readout.n_features(self.net_.module_)
-        Z = np.asarray(Z.detach().cpu() if isinstance(Z, torch.Tensor) else Z)
+        Z = np.asarray(as_array(Z, name="Z"))
         if Z.ndim != 2 or Z.shape[1] != width:
             raise ValueError(f"Z must have shape (n_cases, {width}) as produced by transform "
                              f"with output={output!r}, got {Z.shape}")
         if readout.integer and Z.size:
             Z, _ = check_token_ids(Z, self.codebook_size, whole_floats=True)
-        elif not np.all(np.isfinite(Z)):
-            raise ValueError("Z contains NaN or infinity")
+        else:
+            if Z.dtype.kind not in "iuf":
+                raise DataTypeError(f"Z holds {Z.dtype} values; inverse_transform takes the "
+                                    f"real {output} features transform returns")
+            if not np.all(np.isfinite(Z)):
+                raise ValueError("Z contains NaN or infinity")
+            if Z.size and float(np.max(np.abs(Z))) > _FLOAT32_MAX:
+                raise ValueError(f"Z holds values beyond float32's range ({_FLOAT32_MAX:.3g}), "
+                                 "which the decoder computes in")
         X = self.net_.decode(Z, output).astype(self.dtype_, copy=False)
         return X[:, 0, :] if self.input_ndim_ == 2 else X
 

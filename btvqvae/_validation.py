@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -27,14 +28,37 @@ _RANK_HINT = ("Reshape your data, e.g. X[None, :] for a single series or X[:, No
 DEVICES = ("cpu", "cuda", "auto")
 
 
+class DataTypeError(TypeError, ValueError):
+    """Input of a kind that is not real numbers: complex, bool, datetime or masked arrays.
+
+    A ``TypeError`` (the input's type is wrong) that is also a ``ValueError``, as
+    scikit-learn raises for complex data.
+    """
+
+
+_KIND_HINTS = {
+    "c": ("complex", "pass the real part (X.real) or the magnitude (np.abs(X))"),
+    "b": ("boolean", "cast it to numbers first if that is meant, e.g. X.astype(float)"),
+    "M": ("datetime64", "pass the measured values, not their time stamps"),
+    "m": ("timedelta64", "convert the durations to numbers first, "
+                         "e.g. X / np.timedelta64(1, 's')"),
+}
+
+
 def as_array(X: Any, *, name: str = "X") -> Any:
     """``X`` itself when it has a shape (arrays, DataFrames), else X as a numpy array.
 
-    Torch tensors become numpy arrays (moved to the CPU, detached); lists of series of
-    different shapes and text data are refused with a message saying what to do.
+    Torch tensors become numpy arrays (moved to the CPU, detached). Lists of series of
+    different shapes, text, complex, boolean, datetime and masked arrays, and numbers too
+    large for float64 are refused with a message saying what to do.
     """
     if isinstance(X, torch.Tensor):
-        return X.detach().cpu().numpy()
+        X = X.detach().cpu()
+        X = (X.float() if X.dtype in (torch.bfloat16, torch.float16) else X).numpy()
+    if isinstance(X, np.ma.MaskedArray):
+        raise DataTypeError(f"{name} is a masked array, whose mask btvqvae cannot honour; "
+                            f"fill it first, e.g. {name}.filled(0.0) or, for "
+                            "preprocessing.GlobalStandardScaler, .filled(np.nan)")
     if isinstance(X, (list, tuple)) and X and all(hasattr(x, "shape") for x in X):
         if len({np.shape(x) for x in X}) > 1:
             raise ValueError(f"{name} is a list of series of unequal lengths or channel "
@@ -45,9 +69,23 @@ def as_array(X: Any, *, name: str = "X") -> Any:
         except ValueError as exc:  # numpy refuses inhomogeneous nesting
             raise ValueError(f"{name} is a list of series of unequal lengths or channel "
                              f"counts; {RESIZE_HINT}") from exc
-    if getattr(X, "dtype", None) is not None and np.dtype(X.dtype).kind in "USV":
+    dtype = getattr(X, "dtype", None)
+    kind = np.dtype(dtype).kind if isinstance(dtype, np.dtype) else None
+    if kind in ("U", "S", "V"):
         raise TypeError(f"{name} holds {np.dtype(X.dtype)} values (text or bytes), not "
                         f"numbers; convert it first, e.g. {name}.astype(float)")
+    if kind in _KIND_HINTS:
+        what, hint = _KIND_HINTS[kind]
+        raise DataTypeError(f"{what.capitalize()} data not supported: {name} holds {dtype} "
+                            f"values, not real numbers; {hint}")
+    if kind == "O":
+        try:
+            np.asarray(X, dtype=np.float64)
+        except OverflowError:
+            raise ValueError(f"{name} holds a number too large for float64 (beyond "
+                             f"{np.finfo(np.float64).max:.3g}); rescale the data first") from None
+        except (TypeError, ValueError):
+            pass  # check_array names the entry it cannot convert
     return X
 
 
@@ -112,21 +150,29 @@ def check_token_ids(tokens: Any, codebook_size: int | None = None, *,
     return tokens, int(codebook_size)
 
 
-def resolve_device(device: Any, *, stacklevel: int = 3) -> str:
-    """The device to use for ``device`` ("cpu", "cuda", "cuda:N" or "auto").
+def resolve_device(device: Any, *, stacklevel: int = 3, check_only: bool = False) -> str:
+    """The device to use for ``device``: "cpu", "cuda", "cuda:N" or "auto" (any case), or a
+    ``torch.device``.
 
     "auto" picks a GPU when there is one; "cuda" without one warns and gives "cpu".
+    ``check_only`` validates without warning.
     """
-    if not isinstance(device, str) or device.split(":")[0] not in DEVICES:
-        raise ValueError(f"device must be 'cpu', 'cuda' (optionally 'cuda:N') or 'auto', "
-                         f"got {device!r}")
-    if device == "auto":
+    if isinstance(device, torch.device):
+        device = str(device)
+    name = device.strip().lower() if isinstance(device, str) else None
+    if name is None or name.split(":")[0] not in DEVICES or (
+            ":" in name and (name.split(":")[0] != "cuda" or not name.split(":")[1].isdigit())):
+        raise ValueError(f"device must be 'cpu', 'cuda' (optionally 'cuda:N'), 'auto' or a "
+                         f"torch.device, got {device!r}")
+    if check_only:
+        return name
+    if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if name.startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(f"device={device!r} was requested but CUDA is not available; "
                       "using the CPU instead.", UserWarning, stacklevel=stacklevel)
         return "cpu"
-    return device
+    return name
 
 
 def available_device(saved: str) -> str:
@@ -182,10 +228,13 @@ def check_series(estimator, X, *, reset: bool) -> np.ndarray:
     return X
 
 
-def check_int(name: str, value, minimum: int, *, allow_none: bool = False) -> None:
+def check_int(name: str, value, minimum: int, *, allow_none: bool = False,
+              allow_bool: bool = False) -> None:
+    """``value`` is an int (numpy ints too; bools only with ``allow_bool``) >= ``minimum``."""
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    is_bool = isinstance(value, (bool, np.bool_))
+    if (is_bool and not allow_bool) or not (is_bool or isinstance(value, numbers.Integral)):
         raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
@@ -204,3 +253,92 @@ def check_float(name: str, value, low: float, high: float = np.inf, *,
 def check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+
+
+def check_bool(name: str, value) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {value!r}")
+
+
+def check_int_sequence(name: str, value, minimum: int = 1) -> tuple[int, ...]:
+    """A non-empty 1-D sequence of ints >= ``minimum`` (lists, tuples, arrays) as a tuple."""
+    ok = not isinstance(value, (str, bytes, Mapping)) and np.ndim(value) == 1 and len(value) > 0
+    ok = ok and all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+                    and v >= minimum for v in value)
+    if not ok:
+        raise ValueError(f"{name} must be a non-empty sequence of ints >= {minimum}, e.g. "
+                         f"(512, 512); got {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def check_callbacks(callbacks) -> None:
+    """None, or a list of skorch callbacks (instances or classes) and (name, callback) pairs."""
+    from skorch.callbacks import Callback
+
+    def is_callback(obj) -> bool:
+        return isinstance(obj, Callback) or (isinstance(obj, type) and issubclass(obj, Callback))
+
+    hint = ("callbacks must be None or a list of skorch callbacks and (name, callback) pairs, "
+            "e.g. callbacks=[Monitor(X_train, y_train, X_test, y_test)]")
+    if callbacks is None:
+        return
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{hint}; got {callbacks!r}")
+    for item in callbacks:
+        pair = isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        if not (is_callback(item) or (pair and is_callback(item[1]))):
+            raise TypeError(f"{hint}; got {item!r} in the list")
+
+
+#: Largest estimated training memory :func:`check_memory` lets through (bytes). The estimate
+#: counts weights with their gradients and AdamW state, the codebooks and the activations
+#: of one batch; it is rough (within a small factor), which is what a refusal needs.
+MEMORY_LIMIT = 16 * 2**30
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
+
+
+def check_memory(*, n_channels: int, n_timepoints: int, n_cases: int, n_fft: int,
+                 hidden_dim: int, code_dim: int | None, codebook_size: int, n_res_blocks: int,
+                 downsampled_width: int, batch_size: int, projector_dims=(), n_views: int = 1,
+                 limit: float | None = None) -> float:
+    """Estimate training memory (bytes) before anything is allocated; refuse above ``limit``.
+
+    The message names each term with the parameters that drive it, largest first.
+    """
+    from .nn.encoder import n_downsampling_blocks
+    from .nn.stft import n_frames, n_freqs
+
+    limit = MEMORY_LIMIT if limit is None else limit
+    h, d, k = float(hidden_dim), float(code_dim or hidden_dim), float(codebook_size)
+    c2, f, t = 2.0 * n_channels, float(n_freqs(n_fft)), float(n_frames(n_timepoints, n_fft))
+    n_down = n_downsampling_blocks(n_timepoints, n_fft, downsampled_width)
+    batch = float(min(batch_size, n_cases)) * n_views
+    conv = 2 * (c2 * h * 12 + n_down * h * h * 12 + n_res_blocks * 10 * h * h + h * d)
+    dims = [d, *map(float, projector_dims)]
+    projector = sum(a * b for a, b in zip(dims, dims[1:]))
+    tokens = batch * f * max(1.0, t / 2**n_down)
+    terms = {
+        f"weights (hidden_dim={hidden_dim}, n_res_blocks={n_res_blocks})": 16 * conv,
+        f"projector (projector_dims={tuple(projector_dims)})": 16 * projector,
+        f"codebook (codebook_size={codebook_size} x code_dim={int(d)})": 4 * 3 * k * d,
+        f"k-means distances (codebook_size={codebook_size} x {int(tokens)} latents)":
+            4 * tokens * k,
+        f"activations (batch_size={batch_size} x {n_views} view(s) x hidden_dim={hidden_dim} "
+        f"x STFT grid {int(f)}x{int(t)} from n_fft={n_fft})":
+            4 * batch * (h * f * t * (6 + 4 * n_res_blocks) + c2 * f * t * 4),
+    }
+    total = sum(terms.values())
+    if total > limit:
+        parts = "; ".join(f"{name} {_bytes(size)}" for name, size
+                          in sorted(terms.items(), key=lambda kv: -kv[1]) if size > 0.01 * total)
+        raise ValueError(f"this configuration needs an estimated {_bytes(total)} to train, "
+                         f"over the limit of {_bytes(limit)} (btvqvae._validation.MEMORY_LIMIT): "
+                         f"{parts}. Lower the parameter of the largest term.")
+    return total

@@ -7,10 +7,8 @@ says which torch module to build and which extra loss weights the net needs.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._base import BaseVQVAETransformer
-from ._validation import check_choice, check_float
+from ._validation import check_bool, check_choice, check_float, check_int_sequence
 from .augmentations import make_augmenter
 from .nn.model import RECON_TARGETS, BarlowTwinsVQVAE
 
@@ -313,20 +311,20 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
     def _check_extra_params(self) -> None:
         check_float("gamma", self.gamma, 0.0)
         check_float("lambd", self.lambd, 0.0)
-        dims = self.projector_dims
-        if (not isinstance(dims, (tuple, list)) or not dims
-                or not all(isinstance(d, (int, np.integer)) and d >= 1 for d in dims)):
-            raise ValueError(f"projector_dims must be a non-empty sequence of positive ints, "
-                             f"got {dims!r}")
+        check_int_sequence("projector_dims", self.projector_dims)
         check_choice("recon_target", self.recon_target, RECON_TARGETS)
-        if not isinstance(self.train_projector, (bool, np.bool_)):
-            raise TypeError(f"train_projector must be a bool, got {self.train_projector!r}")
+        check_bool("train_projector", self.train_projector)
         make_augmenter(self.augmentations)  # raises a clear error for an unknown spec
+
+    def _memory_params(self) -> dict:
+        views = 2 + (self.recon_target == "clean")
+        return {"projector_dims": check_int_sequence("projector_dims", self.projector_dims),
+                "n_views": views}
 
     def _new_module(self, generator):
         return BarlowTwinsVQVAE(
             self.n_channels_, self.n_timepoints_,
-            projector_dims=tuple(int(d) for d in self.projector_dims),
+            projector_dims=check_int_sequence("projector_dims", self.projector_dims),
             recon_target=self.recon_target, augmenter=make_augmenter(self.augmentations),
             generator=generator, **self._module_params())
 

@@ -15,15 +15,30 @@ from ._validation import RESIZE_HINT, as_array
 __all__ = ["GlobalStandardScaler"]
 
 
+def global_mean_std(X: np.ndarray, *, ignore_nan: bool = False) -> tuple[float, float]:
+    """One mean and one (population) std over every value of ``X``, in float64.
+
+    Data near the ends of the float64 range is divided by its largest magnitude first, so
+    neither the mean nor the sum of squares overflows or underflows (``X * 1e300`` and
+    ``X * 1e-300`` give the statistics of ``X`` times 1e300 and 1e-300).
+    """
+    mean_of, std_of = (np.nanmean, np.nanstd) if ignore_nan else (np.mean, np.std)
+    peak = float(np.nanmax(np.abs(X))) if X.size else 0.0
+    if peak == 0.0 or not np.isfinite(peak) or 1e-150 < peak < 1e150:
+        return float(mean_of(X, dtype=np.float64)), float(std_of(X, dtype=np.float64))
+    Y = X.astype(np.float64) / peak
+    return peak * float(mean_of(Y)), peak * float(std_of(Y))
+
+
 def safe_scale(mean: float, std: float) -> float:
     """``std`` as a divisor, or 1 when the data is constant up to float64 rounding.
 
-    A std at rounding level (including one that would underflow to 0 in float32, such as
-    that of ``[0, 1e-45]``) is noise: dividing by it would blow the data up or make it
-    infinite, so such data is only shifted.
+    The cut-off is relative: a std within a few float64 roundings of ``|mean|`` is noise
+    (dividing by it would blow rounding errors up), any larger std is signal, however small
+    its absolute size, so ``a * X + b`` is standardised like ``X`` for a wide range of ``a``.
     """
-    tiny = 10 * np.finfo(np.float64).eps * max(1.0, abs(mean))
-    return std if np.isfinite(std) and std > tiny else 1.0
+    tiny = 10 * np.finfo(np.float64).eps * abs(mean)
+    return std if np.isfinite(std) and std > tiny and std > 0 else 1.0
 
 
 class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -51,8 +66,8 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     mean_ : float
         Global mean of the training values (NaN ignored).
     scale_ : float
-        Global standard deviation of the training values; 1.0 where it is zero, so a
-        constant array is only shifted.
+        Global standard deviation of the training values; 1.0 where the array is constant
+        up to float64 rounding, so such an array is only shifted.
     n_features_in_ : int
         Number of columns seen in :meth:`fit`; only set for 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -148,8 +163,7 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         X, _ = self._validate(X, reset=True)
         if np.isnan(X).all():
             raise ValueError("X contains only NaN; cannot compute a mean and a scale")
-        mean = float(np.nanmean(X, dtype=np.float64))
-        std = float(np.nanstd(X, dtype=np.float64))
+        mean, std = global_mean_std(X, ignore_nan=True)
         self.mean_ = mean if self.with_mean else 0.0
         self.scale_ = safe_scale(mean, std) if self.with_std else 1.0
         return self
@@ -167,7 +181,8 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """
         check_is_fitted(self)
         X, _ = self._validate(X, reset=False)
-        out = ((X - self.mean_) / self.scale_).astype(X.dtype, copy=False)
+        # in float64: a tiny scale_ would overflow float32 arithmetic
+        out = ((X.astype(np.float64) - self.mean_) / self.scale_).astype(X.dtype, copy=False)
         if self.nan_to_zero:
             out[np.isnan(out)] = 0.0
         return out

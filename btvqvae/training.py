@@ -132,8 +132,9 @@ class VQVAENet(NeuralNet):
             yield slice(start, min(n, start + step))
 
     def _scaled(self, X: np.ndarray) -> torch.Tensor:
-        X = (X - self.input_mean) / self.input_scale
-        return torch.from_numpy(X.astype(np.float32, copy=False)).to(self.device)
+        # in float64: a tiny input_scale would overflow float32 arithmetic
+        X = (X.astype(np.float64) - self.input_mean) / self.input_scale
+        return torch.from_numpy(X.astype(np.float32)).to(self.device)
 
     def encode(self, X: np.ndarray, output: str | None = None) -> np.ndarray:
         """Series ``(n, C, L)`` in input units → features of read-out ``output``.
