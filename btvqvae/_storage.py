@@ -7,6 +7,8 @@ methods while :mod:`btvqvae.persistence`, the public face, sits above them.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import numbers
 import os
@@ -19,10 +21,11 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
+from ._jsoncodec import NotJSONable, from_json, json_history, to_json
 from ._validation import available_device, resolve_device
 from ._version import __version__
 
-__all__ = ["FORMAT", "estimator_classes", "load", "load_state", "save"]
+__all__ = ["FORMAT", "CorruptModelError", "estimator_classes", "load", "load_state", "save"]
 
 #: Value of ``"format"`` in ``params.json``; ``FORMAT_VERSION`` changes with the layout.
 FORMAT = "btvqvae-estimator"
@@ -39,52 +42,16 @@ _OPTIONAL_ATTRIBUTES = ("feature_names_in_",)
 _PICKLE_HINT = "save the model with joblib.dump / pickle instead"
 
 
-class _NotJSONable(TypeError):
-    pass
+class CorruptModelError(ValueError):
+    """A saved model folder whose files are damaged, edited or not written by btvqvae.
+
+    The message names the file and what is wrong with it. Missing files raise
+    ``FileNotFoundError`` instead.
+    """
 
 
-# ------------------------------------------------------------------------------ JSON codec
-def _to_json(value, where: str):
-    """Plain JSON value; tuples and arrays are tagged so that they come back as such."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": [_to_json(v, where) for v in value.tolist()],
-                "dtype": value.dtype.str}
-    if isinstance(value, tuple):
-        return {"__tuple__": [_to_json(v, where) for v in value]}
-    if isinstance(value, list):
-        return [_to_json(v, where) for v in value]
-    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
-        return {k: _to_json(v, where) for k, v in value.items()}
-    raise _NotJSONable(f"{where} holds {value!r}, which cannot be written as JSON")
-
-
-def _from_json(obj: dict):
-    if set(obj) == {"__tuple__"}:
-        return tuple(obj["__tuple__"])
-    if set(obj) == {"__ndarray__", "dtype"}:
-        return np.asarray(obj["__ndarray__"], dtype=np.dtype(obj["dtype"]))
-    return obj
-
-
-def _json_history(history) -> str | None:
-    """The history as JSON text (numpy/torch scalars as numbers), or None if impossible."""
-    def scalar(obj):
-        if hasattr(obj, "item") and np.ndim(obj) == 0:
-            return obj.item()
-        raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-
-    try:
-        return json.dumps(list(history), default=scalar, allow_nan=True)
-    except (TypeError, ValueError):
-        return None
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 # ---------------------------------------------------------------------------------- saving
@@ -102,7 +69,7 @@ def _check_augmentations(spec) -> None:
             f"(register custom functions with register_augmentation) or {_PICKLE_HINT}")
 
 
-def _params_to_json(estimator) -> tuple[dict, dict]:
+def _paramsto_json(estimator) -> tuple[dict, dict]:
     """(JSON-able constructor parameters, {dropped name: reason})."""
     params, dropped = {}, {}
     for name, value in estimator.get_params(deep=False).items():
@@ -114,8 +81,8 @@ def _params_to_json(estimator) -> tuple[dict, dict]:
         if name == "augmentations":
             _check_augmentations(value)
         try:
-            params[name] = _to_json(value, f"parameter {name!r}")
-        except _NotJSONable as exc:
+            params[name] = to_json(value, f"parameter {name!r}")
+        except NotJSONable as exc:
             if name == "augmentations":
                 raise TypeError(f"{exc}; {_PICKLE_HINT}") from None
             if name == "random_state":
@@ -126,7 +93,7 @@ def _params_to_json(estimator) -> tuple[dict, dict]:
     return params, dropped
 
 
-def _fitted_to_json(estimator) -> dict:
+def _fittedto_json(estimator) -> dict:
     fitted = {}
     for name in FITTED_ATTRIBUTES + _OPTIONAL_ATTRIBUTES:
         if not hasattr(estimator, name):
@@ -136,7 +103,7 @@ def _fitted_to_json(estimator) -> dict:
                              "refit it with this version of btvqvae before saving")
         value = getattr(estimator, name)
         fitted[name] = np.dtype(value).name if name == "dtype_" else \
-            _to_json(value, f"attribute {name!r}")
+            to_json(value, f"attribute {name!r}")
     return fitted
 
 
@@ -156,26 +123,28 @@ def save(estimator, path) -> Path:
         raise TypeError(f"save expects a btvqvae estimator, got {type(estimator).__name__}; "
                         f"{_PICKLE_HINT}")
     check_is_fitted(estimator, "net_")
-    params, dropped = _params_to_json(estimator)
+    params, dropped = _paramsto_json(estimator)
     document = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "btvqvae_version": __version__,
         "torch_version": torch.__version__, "class": type(estimator).__name__,
-        "params": params, "dropped_params": dropped, "fitted": _fitted_to_json(estimator),
+        "params": params, "dropped_params": dropped, "fitted": _fittedto_json(estimator),
     }
     for name, reason in dropped.items():
         warnings.warn(f"{name} not saved: {reason}", UserWarning, stacklevel=3)
-    text = json.dumps(document, indent=2, allow_nan=True)
     state = {k: v.detach().cpu() for k, v in estimator.net_.module_.state_dict().items()}
-    history = _json_history(getattr(estimator.net_, "history", []))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    weights = buffer.getvalue()
+    document["weights_sha256"] = _sha256(weights)
+    text = json.dumps(document, indent=2, allow_nan=True)
+    history = json_history(getattr(estimator.net_, "history", []))
 
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{str(path)!r} is a file; a btvqvae model is saved as a folder "
                               "(pass a new folder name, or use joblib.dump for one file)")
     path.mkdir(parents=True, exist_ok=True)
-    tmp = path / (WEIGHTS_FILE + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path / WEIGHTS_FILE)
+    _write(path / WEIGHTS_FILE, weights)
     if history is None:
         (path / HISTORY_FILE).unlink(missing_ok=True)  # never leave a stale history behind
     else:
@@ -196,17 +165,26 @@ def _read_document(path: Path) -> dict:
         raise FileNotFoundError(f"{str(path)!r} is not a complete saved model: "
                                 f"{' and '.join(missing)} missing (btvqvae.persistence.save "
                                 f"writes {PARAMS_FILE} and {WEIGHTS_FILE})")
+    file = path / PARAMS_FILE
     try:
-        document = json.loads((path / PARAMS_FILE).read_text(encoding="utf-8"),
-                              object_hook=_from_json)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path / PARAMS_FILE} is not valid JSON: {exc}") from None
+        with open(file, encoding="utf-8") as fh:
+            document = json.load(fh, object_hook=from_json)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptModelError(f"{file} is not valid JSON: {exc}") from None
+    except (TypeError, ValueError) as exc:  # a tagged tuple/array that does not decode
+        raise CorruptModelError(f"{file} holds a value btvqvae cannot decode: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{path / PARAMS_FILE} is not a btvqvae model description "
-                         f"(expected \"format\": \"{FORMAT}\")")
-    if document.get("format_version", 0) > FORMAT_VERSION:
-        raise ValueError(f"{path} was saved in format version {document['format_version']}; "
-                         f"this btvqvae ({__version__}) reads up to {FORMAT_VERSION}: upgrade it")
+        raise CorruptModelError(f"{file} is not a btvqvae model description "
+                                f"(expected \"format\": \"{FORMAT}\")")
+    version = document.get("format_version", 0)
+    if not isinstance(version, numbers.Integral) or isinstance(version, bool):
+        raise CorruptModelError(f"{file}: format_version must be an int, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise CorruptModelError(f"{path} was saved in format version {version}; this btvqvae "
+                                f"({__version__}) reads up to {FORMAT_VERSION}: upgrade it")
+    for key in ("params", "fitted"):
+        if not isinstance(document.get(key, {}), dict):
+            raise CorruptModelError(f"{file}: {key!r} must be a JSON object")
     return document
 
 
@@ -233,41 +211,107 @@ def _make_estimator(document: dict, classes: Mapping[str, type]):
     name = document.get("class")
     cls = classes.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(f"unknown estimator class {name!r} in the saved model; this "
-                         f"btvqvae loads {', '.join(sorted(classes))}")
+        raise CorruptModelError(f"unknown estimator class {name!r} in the saved model; this "
+                                f"btvqvae loads {', '.join(sorted(classes))}")
     params = dict(document.get("params", {}))
     known = cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:
         warnings.warn(f"ignoring saved parameters {unknown} that {name} no longer takes",
                       UserWarning, stacklevel=3)
-    return cls(**{k: v for k, v in params.items() if k in known})
+    estimator = cls(**{k: v for k, v in params.items() if k in known})
+    try:
+        estimator._check_params()
+    except (TypeError, ValueError) as exc:
+        raise CorruptModelError(f"{PARAMS_FILE} holds an invalid parameter: {exc}") from None
+    return estimator
+
+
+def _is_int(value, minimum: int) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) \
+        and value >= minimum
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and bool(np.isfinite(value))
+
+
+def _fitted_problem(name: str, value, fitted: dict, codebook_size: int) -> str | None:
+    """What is wrong with the saved fitted attribute ``name``, or None."""
+    if name == "mean_":
+        return None if _is_real(value) else "must be a finite number"
+    if name == "scale_":
+        return None if _is_real(value) and value > 0 else "must be a finite number > 0"
+    if name in ("n_channels_", "n_timepoints_", "n_tokens_"):
+        return None if _is_int(value, 1) else "must be an int >= 1"
+    if name == "n_features_in_":
+        ok = _is_int(value, 1) and value == fitted.get("n_timepoints_")
+        return None if ok else "must equal n_timepoints_"
+    if name == "input_ndim_":
+        ok = value == 3 or (value == 2 and fitted.get("n_channels_") == 1)
+        return None if ok else "must be 3, or 2 for one channel"
+    if name == "dtype_":
+        return None if value in ("float32", "float64") else "must be 'float32' or 'float64'"
+    if name == "latent_shape_":
+        ok = isinstance(value, (tuple, list)) and len(value) == 3 \
+            and all(_is_int(v, 1) for v in value)
+        return None if ok else "must be three ints >= 1"
+    if name == "codebook_usage_":
+        usage = np.asarray(value)
+        ok = usage.shape == (codebook_size,) and usage.dtype.kind in "iuf" \
+            and bool(np.all(np.isfinite(usage))) and bool(np.all(usage >= 0))
+        return None if ok else f"must be {codebook_size} non-negative shares"
+    if name == "perplexity_":
+        ok = _is_real(value) and 1 - 1e-9 <= value <= codebook_size + 1e-9
+        return None if ok else f"must lie in [1, {codebook_size}]"
+    if name == "loss_curve_":
+        ok = isinstance(value, list) and all(isinstance(v, numbers.Real) for v in value)
+        return None if ok else "must be a list of numbers"
+    if name == "n_iter_":
+        return None if _is_int(value, 0) else "must be an int >= 0"
+    if name == "device_":
+        return None if isinstance(value, str) else "must be a device name"
+    return None
 
 
 def _set_fitted(estimator, fitted: dict) -> None:
     missing = [name for name in FITTED_ATTRIBUTES if name not in fitted]
     if missing:
-        raise ValueError(f"the saved model lacks fitted attributes {missing}")
+        raise CorruptModelError(f"{PARAMS_FILE}: the saved model lacks fitted attributes "
+                                f"{missing}")
     for name, value in fitted.items():
+        problem = _fitted_problem(name, value, fitted, estimator.codebook_size)
+        if problem:
+            raise CorruptModelError(f"{PARAMS_FILE}: fitted attribute {name} = {value!r} "
+                                    f"{problem}; the file was edited or damaged")
         if name == "dtype_":
             value = np.dtype(value)
         elif name == "codebook_usage_":
             value = np.asarray(value, dtype=np.float64)
+        elif name == "latent_shape_":
+            value = tuple(value)
         setattr(estimator, name, value)
 
 
 def load_state(module: torch.nn.Module, state, source) -> None:
     """Load ``state`` into ``module`` after checking every key and shape against it."""
-    if not isinstance(state, Mapping):
-        raise ValueError(f"{source} does not hold a state dict")
+    if not isinstance(state, Mapping) or not all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        raise CorruptModelError(f"{source} does not hold a state dict of tensors")
     expected = module.state_dict()
     problems = [f"missing {k}" for k in expected if k not in state]
     problems += [f"unexpected {k}" for k in state if k not in expected]
     problems += [f"{k}: saved {tuple(state[k].shape)}, model {tuple(v.shape)}"
                  for k, v in expected.items()
                  if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    problems += [f"{k}: saved {state[k].dtype}, model {v.dtype}" for k, v in expected.items()
+                 if k in state and state[k].dtype != v.dtype]
+    if not problems:
+        problems = [f"{k} holds NaN or infinity" for k, v in state.items()
+                    if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if problems:
-        raise ValueError(
+        raise CorruptModelError(
             f"the weights in {source} do not fit the architecture built from its params.json "
             f"({len(problems)} incompatible keys: {'; '.join(problems)}); the model was saved "
             "by an incompatible btvqvae version or the files were edited")
@@ -280,6 +324,40 @@ def _load_device(requested, saved: str) -> str:
     return available_device(saved)  # as unpickling does: a GPU model runs on a CPU machine
 
 
+def _read_weights(file: Path, document: dict):
+    with open(file, "rb") as fh:
+        data = fh.read()
+    recorded = document.get("weights_sha256")
+    if recorded is None:
+        warnings.warn(f"{file.parent} was saved without a checksum of {WEIGHTS_FILE} (by an "
+                      "older btvqvae), so its weights cannot be verified; save it again to "
+                      "add one", UserWarning, stacklevel=4)
+    elif recorded != _sha256(data):
+        raise CorruptModelError(f"{file} does not match the sha256 recorded in {PARAMS_FILE}: "
+                                "the file was changed or damaged after it was saved")
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for truncated or foreign files
+        raise CorruptModelError(f"{file} cannot be read as saved weights ({type(exc).__name__}"
+                                "): it is truncated, damaged or not written by "
+                                "btvqvae.persistence.save") from None
+
+
+def _read_history(file: Path) -> History | None:
+    if not file.is_file():
+        return None
+    try:
+        with open(file, encoding="utf-8") as fh:
+            rows = json.load(fh)
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ValueError("not a list of epoch records")
+        return History(rows)
+    except (ValueError, UnicodeDecodeError) as exc:
+        warnings.warn(f"{file} is unreadable ({exc}); the model loads without its training "
+                      "history (loss_curve_ is kept)", UserWarning, stacklevel=4)
+        return None
+
+
 def load(path, classes: Mapping[str, type], device: str | None = None):
     """Read the folder ``path`` back (see :func:`btvqvae.persistence.load`)."""
     path = Path(path).expanduser()
@@ -289,8 +367,13 @@ def load(path, classes: Mapping[str, type], device: str | None = None):
     _set_fitted(estimator, document.get("fitted", {}))
     estimator.device_ = _load_device(device, estimator.device_)
     weights = path / WEIGHTS_FILE
-    estimator._restore_net(torch.load(weights, map_location="cpu", weights_only=True), weights)
-    if (path / HISTORY_FILE).is_file():
-        estimator.net_.history = History(
-            json.loads((path / HISTORY_FILE).read_text(encoding="utf-8")))
+    estimator._restore_net(_read_weights(weights, document), weights)
+    module = estimator.net_.module_
+    if (estimator.n_tokens_, tuple(estimator.latent_shape_)) != (module.n_tokens,
+                                                                 module.latent_shape):
+        raise CorruptModelError(f"{path / PARAMS_FILE}: n_tokens_ / latent_shape_ do not match "
+                                "the architecture its parameters build")
+    history = _read_history(path / HISTORY_FILE)
+    if history is not None:
+        estimator.net_.history = history
     return estimator

@@ -3,18 +3,24 @@
 A saved model is a **directory** holding::
 
     params.json    format marker, package/torch versions, estimator class, constructor
-                   parameters and the fitted non-torch attributes (``mean_``, ``scale_``, ...)
+                   parameters, the fitted non-torch attributes (``mean_``, ``scale_``, ...)
+                   and the sha256 of weights.pt
     weights.pt     ``net_.module_.state_dict()`` as CPU tensors, written with ``torch.save``
     history.json   optional: the skorch training history (per-epoch and per-batch losses),
                    kept so ``plot_training_history`` still works; loading does not need it
 
 Unlike a pickle, loading never executes code from the files (``torch.load(...,
 weights_only=True)``, plain JSON) and survives package versions that keep the architecture.
-The torch module is rebuilt by the estimator's restore hook (``_restore_net``) from the
-saved parameters, so a change of architecture between versions shows up as a state-dict mismatch,
-reported by key. Parameters that cannot be written as JSON are either dropped with a note
-(``callbacks``: training-time only; a ``RandomState`` as ``random_state``) or refused
-(``augmentations`` given as callables or an ``Augmenter`` object: pickle such models).
+Loading trusts nothing it reads: the parameters are validated as ``fit`` validates them,
+every fitted value is checked (``scale_ > 0``, ``dtype_`` a float, ...), weights.pt must match
+its recorded sha256 (folders from older versions, which have none, load with a warning) and
+hold finite tensors of the model's dtypes; any damage raises :class:`CorruptModelError`
+naming the file. The torch module is rebuilt by the estimator's restore hook
+(``_restore_net``) from the saved parameters, so a change of architecture between versions
+shows up as a state-dict mismatch, reported by key. Parameters that cannot be written as
+JSON are either dropped with a note (``callbacks``: training-time only; a ``RandomState`` as
+``random_state``) or refused (``augmentations`` given as callables or an ``Augmenter``
+object: pickle such models).
 
 A loaded estimator transforms, encodes and decodes exactly like the saved one. Its net is
 freshly initialised (new optimizer; no callbacks), so refitting starts from scratch as
@@ -35,13 +41,14 @@ from ._storage import (
     HISTORY_FILE,
     PARAMS_FILE,
     WEIGHTS_FILE,
+    CorruptModelError,
     estimator_classes,
 )
 from ._storage import load as _load
 from ._storage import save as _save
 
 __all__ = ["FITTED_ATTRIBUTES", "FORMAT", "FORMAT_VERSION", "HISTORY_FILE", "PARAMS_FILE",
-           "WEIGHTS_FILE", "load", "save"]
+           "WEIGHTS_FILE", "CorruptModelError", "load", "save"]
 
 
 def save(estimator: BaseVQVAETransformer, path: str | os.PathLike) -> Path:
@@ -100,14 +107,18 @@ def load(path: str | os.PathLike, device: str | None = None) -> BaseVQVAETransfo
     ------
     FileNotFoundError
         If the folder or one of its required files is missing.
-    ValueError
-        If the files are not a btvqvae model, or the weights do not fit the architecture
-        rebuilt from the parameters (the message lists the incompatible keys).
+    CorruptModelError
+        A ``ValueError``: the files are not a btvqvae model, or are damaged or edited
+        (invalid JSON, an invalid parameter or fitted value, a weights.pt that does not match
+        its checksum, cannot be read, holds NaN/infinity or does not fit the architecture
+        rebuilt from the parameters). The message names the file and the problem.
 
     Warns
     -----
     UserWarning
-        When the model was saved by a different major version of btvqvae.
+        When the model was saved by a different major version of btvqvae, when weights.pt
+        has no recorded checksum (an older folder), or when the optional history.json is
+        unreadable (the model loads without its history).
     """
     classes = {**estimator_classes(BaseVQVAETransformer),
                **{name: getattr(estimators, name) for name in estimators.__all__}}

@@ -15,7 +15,7 @@ PACKAGE = Path(btvqvae.__file__).parent
 
 #: Lower layers know nothing of higher ones (README, *Architecture*).
 LAYERS = [
-    {"_version", "_random", "_validation", "nn"},
+    {"_version", "_random", "_validation", "_jsoncodec", "nn"},
     {"readouts", "augmentations", "preprocessing", "presets", "datasets"},
     {"training", "_storage"},
     {"_base", "estimators"},
