@@ -153,6 +153,11 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         self._check_params()
         X = check_series(self, X, reset=True)
+        longest = max(8, 2 * self.n_timepoints_)
+        if self.n_fft > longest:
+            raise ValueError(f"n_fft={self.n_fft} is more than twice as long as the series "
+                             f"({self.n_timepoints_} timepoints): its STFT would be mostly "
+                             f"padding; use n_fft <= {longest}")
         check_memory(n_channels=self.n_channels_, n_timepoints=self.n_timepoints_,
                      n_cases=len(X), n_fft=self.n_fft, hidden_dim=self.hidden_dim,
                      code_dim=self.code_dim, codebook_size=self.codebook_size,

@@ -28,7 +28,8 @@ EPILOG = """\
 examples:
   btvqvae datasets
   btvqvae fit --dataset GunPoint --model bt --gamma 1 --max-steps 1000 --out gunpoint_bt
-  btvqvae fit --dataset GunPoint --param hidden_dim=32 --param output=tokens --out vq.pkl
+  btvqvae fit --dataset GunPoint --model vqvae --param output=tokens --out vq.pkl
+  btvqvae evaluate vq.pkl --allow-pickle --dataset GunPoint
   btvqvae evaluate gunpoint_bt --dataset GunPoint
   btvqvae evaluate gunpoint_bt --dataset GunPoint --json > metrics.json
   btvqvae plot gunpoint_bt --dataset GunPoint --kind reconstruction --index 3 --out rec.png
@@ -36,7 +37,8 @@ examples:
 
 Without --data-dir only the datasets bundled with aeon are available; nothing is downloaded.
 A model is saved as a folder (params.json + weights.pt, see btvqvae.persistence) unless --out
-ends in .pkl/.pickle/.joblib or --format pickle is given.
+ends in .pkl/.pickle/.joblib or --format pickle is given. evaluate and plot load a pickle only
+with --allow-pickle: unpickling can run arbitrary code, so pass only files you trust.
 """
 
 
@@ -77,6 +79,20 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                              "default: the datasets bundled with aeon")
 
 
+def _add_quiet(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help=what)
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="MODEL",
+                        help="saved model folder (btvqvae fit --out FOLDER), or a pickle file "
+                             "with --allow-pickle")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="also load MODEL when it is a pickle/joblib file. Loading a "
+                             "pickle can run arbitrary code: only pass files you made or "
+                             "trust")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="btvqvae", formatter_class=_HelpFormatter, epilog=EPILOG,
@@ -91,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="train a model on a dataset's TRAIN split and save it",
                          description="Train a model on the TRAIN split and save it.")
     _add_data_options(fit)
-    fit.add_argument("--model", choices=sorted(MODELS), default="vqvae",
-                     help="vqvae: STFT VQ-VAE; bt: Barlow-Twins VQ-VAE")
+    fit.add_argument("--model", choices=sorted(MODELS), default="bt",
+                     help="bt: Barlow-Twins VQ-VAE (the README's model); vqvae: STFT VQ-VAE")
     fit.add_argument("--gamma", type=float, default=None,
                      help="weight of the Barlow Twins loss (--model bt only; estimator "
                           "default 1.0)")
@@ -111,14 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--format", choices=("btvqvae", "pickle"), default=None,
                      help="btvqvae: params.json + weights.pt folder; pickle: one joblib "
                           "file (default: pickle when PATH ends in .pkl/.pickle/.joblib)")
-    fit.add_argument("--quiet", "-q", action="store_true",
-                     help="no progress bar, only the summary line")
+    _add_quiet(fit, "no progress bar, only the summary line")
 
     ev = sub.add_parser("evaluate", formatter_class=_HelpFormatter, epilog=EPILOG,
                         help="report the thesis metrics of a saved model on TRAIN/TEST",
                         description="Probe accuracies, codebook, clustering and "
                                     "reconstruction metrics of a saved model.")
-    ev.add_argument("model", metavar="MODEL", help="saved model folder or pickle file")
+    _add_model_options(ev)
     _add_data_options(ev)
     ev.add_argument("--n-repeats", type=int, default=15, metavar="N",
                     help="KMeans repeats of the silhouette / ARI metrics")
@@ -126,12 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seed of the KMeans repeats")
     ev.add_argument("--json", action="store_true",
                     help="print the report as JSON (NaN as null) instead of a table")
+    _add_quiet(ev, "print the metric table without its title line")
 
     plot = sub.add_parser("plot", formatter_class=_HelpFormatter, epilog=EPILOG,
                           help="draw a figure of a saved model into a PNG (or PDF, SVG) file",
                           description="Draw one figure of a saved model with "
                                       "btvqvae.plotting (Agg backend, nothing is shown).")
-    plot.add_argument("model", metavar="MODEL", help="saved model folder or pickle file")
+    _add_model_options(plot)
     _add_data_options(plot)
     plot.add_argument("--kind", choices=PLOT_KINDS, required=True,
                       help="reconstruction: a series and its decoding; codebook: code usage "
@@ -149,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--random-state", type=int, default=0, metavar="SEED",
                       help="seed of augmentations and t-SNE")
     plot.add_argument("--dpi", type=int, default=120, help="resolution of raster images")
+    _add_quiet(plot, "do not print the path of the written figure")
 
     ds = sub.add_parser("datasets", formatter_class=_HelpFormatter, epilog=EPILOG,
                         help="list the datasets available locally",
@@ -156,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "name per line.")
     ds.add_argument("--data-dir", metavar="DIR", default=None,
                     help="archive folder to list; default: the datasets bundled with aeon")
+    _add_quiet(ds, "accepted by every command; the list is all this one prints")
     return parser
 
 
@@ -196,17 +214,31 @@ def _wants_pickle(out: Path, fmt: str | None) -> bool:
     return fmt == "pickle" if fmt else out.suffix.lower() in PICKLE_SUFFIXES
 
 
-def _load_model(path: str):
-    from .persistence import load
+def _load_model(path: str, allow_pickle: bool = False):
+    from ._base import BaseVQVAETransformer
+    from .persistence import PARAMS_FILE, WEIGHTS_FILE, load
 
     model = Path(path).expanduser()
     if model.is_dir():
         return load(model)
-    if model.is_file():
-        import joblib
+    if not model.is_file():
+        raise CLIError(f"no model at {path!r}; create one with `btvqvae fit ... --out {path}`")
+    if model.name in (PARAMS_FILE, WEIGHTS_FILE, "history.json"):
+        raise CLIError(f"{path} is one file of a saved model; pass its folder, "
+                       f"{str(model.parent)!r}")
+    if not allow_pickle:
+        raise CLIError(f"{path} is a file, not a saved model folder. If it is a pickle you "
+                       "made or trust, pass --allow-pickle (loading a pickle can run "
+                       "arbitrary code)")
+    import joblib
 
-        return joblib.load(model)
-    raise CLIError(f"no model at {path!r}; create one with `btvqvae fit ... --out {path}`")
+    try:
+        estimator = joblib.load(model)
+    except Exception as exc:  # unpickling fails in many ways; one line says which
+        raise CLIError(f"cannot unpickle {path}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(estimator, BaseVQVAETransformer):
+        raise CLIError(f"{path} holds a {type(estimator).__name__}, not a btvqvae estimator")
+    return estimator
 
 
 def _format_value(value) -> str:
@@ -244,7 +276,7 @@ def _evaluate(args) -> int:
 
     if args.n_repeats < 1:
         raise CLIError(f"--n-repeats must be >= 1, got {args.n_repeats}")
-    estimator = _load_model(args.model)
+    estimator = _load_model(args.model, args.allow_pickle)
     X_train, y_train = _load_split(args.dataset, "train", args.data_dir)
     X_test, y_test = _load_split(args.dataset, "test", args.data_dir)
     report = evaluate(estimator, X_train, y_train, X_test, y_test, n_repeats=args.n_repeats,
@@ -258,8 +290,9 @@ def _evaluate(args) -> int:
         return 0
     rows = [(k, _format_value(v), METRIC_DESCRIPTIONS.get(k, "")) for k, v in report.items()]
     widths = [max(len(r[i]) for r in rows + [("metric", "value", "")]) for i in range(2)]
-    print(f"{type(estimator).__name__} from {args.model} on {args.dataset} "
-          f"(train {len(X_train)}, test {len(X_test)} series)")
+    if not args.quiet:
+        print(f"{type(estimator).__name__} from {args.model} on {args.dataset} "
+              f"(train {len(X_train)}, test {len(X_test)} series)")
     print(f"{'metric':<{widths[0]}}  {'value':>{widths[1]}}  meaning")
     for key, value, meaning in rows:
         print(f"{key:<{widths[0]}}  {value:>{widths[1]}}  {meaning}")
@@ -275,7 +308,7 @@ def _plot(args) -> int:
 
     from . import plotting
 
-    estimator = _load_model(args.model)
+    estimator = _load_model(args.model, args.allow_pickle)
     check_is_fitted(estimator)
     X, y = _load_split(args.dataset, args.split, args.data_dir)
     if not -len(X) <= args.index < len(X):
@@ -308,7 +341,8 @@ def _plot(args) -> int:
         figure.savefig(out, dpi=args.dpi)
     finally:
         plt.close(figure)
-    print(f"wrote {out}")
+    if not args.quiet:
+        print(f"wrote {out}")
     return 0
 
 
@@ -341,8 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("btvqvae: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, FileNotFoundError, ValueError) as exc:
-        # DatasetNotFoundError, bad parameters and incompatible models land here.
-        message = str(exc).strip() or type(exc).__name__
+    except (CLIError, OSError, ValueError, TypeError, ArithmeticError, ImportError) as exc:
+        # Missing datasets, bad parameters, damaged models, diverged training land here.
+        message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"btvqvae {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # anything else still gets one line, not a traceback
+        print(f"btvqvae {args.command}: error: unexpected {type(exc).__name__}: "
+              f"{' '.join(str(exc).split())}", file=sys.stderr)
         return 2
