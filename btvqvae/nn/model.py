@@ -4,11 +4,13 @@ Forward passes return small named results, which :func:`btvqvae.nn.losses.vqvae_
 into the training loss. The modules also own the way between series, latents, token ids and
 code vectors (:meth:`VQVAE.latents`, :meth:`~VQVAE.tokens`, :meth:`~VQVAE.token_vectors`,
 :meth:`~VQVAE.decode_tokens`, :meth:`~VQVAE.decode_latents`): code outside ``nn/`` never
-touches the quantizer.
+touches the quantizer. With ``n_quantizers`` S > 1 the quantizer is residual and every token
+grid gains a leading stage axis: ``(F, T')`` becomes ``(S, F, T')``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,7 +22,7 @@ from .decoder import Decoder
 from .encoder import Encoder, downsampling_strides, n_downsampling_blocks
 from .layers import reset_parameters
 from .projector import Projector
-from .quantizer import Quantized, VectorQuantizer
+from .quantizer import Quantized, ResidualVectorQuantizer, make_quantizer
 from .stft import istft, n_frames, n_freqs, stft
 
 __all__ = ["VQVAE", "BarlowTwinsVQVAE", "VQVAEOutput", "BarlowTwinsOutput", "RECON_TARGETS"]
@@ -34,7 +36,7 @@ class VQVAEOutput:
     x_hat: torch.Tensor      # (B, C, L)
     u: torch.Tensor          # (B, 2C, F, T)
     u_hat: torch.Tensor      # (B, 2C, F, T)
-    quantized: Quantized     # z_q (B, D, F, T'), indices (B, F, T'), commitment
+    quantized: Quantized     # z_q (B, D, F, T'), indices (B, F, T') / (B, S, F, T'), commitment
 
 
 @dataclass
@@ -49,7 +51,7 @@ class TwoViews(Protocol):
 
 
 class VQVAE(nn.Module):
-    """STFT → encoder → EMA vector quantizer → decoder → inverse STFT.
+    """STFT → encoder → EMA vector quantizer (one or S residual stages) → decoder → iSTFT.
 
     Parameters
     ----------
@@ -71,7 +73,14 @@ class VQVAE(nn.Module):
         See :class:`~btvqvae.nn.quantizer.VectorQuantizer`.
     center_latents : bool
         Quantize each latent's deviation from the running mean of its (frequency, time)
-        position (``center_shape`` of the quantizer); False is the reference.
+        position (``center_shape`` of the quantizer, first stage only); False is the reference.
+    n_quantizers : int
+        Quantizer stages S. 1 (reference) is one :class:`~btvqvae.nn.quantizer.VectorQuantizer`,
+        laid out as in models saved before residual stages existed; S > 1 is a
+        :class:`~btvqvae.nn.quantizer.ResidualVectorQuantizer` and S tokens per grid cell.
+    quantizer_dropout : bool
+        With S > 1, train each batch on a random number 1..S of leading stages (drawn from the
+        forward's generator), so that coarser prefixes of the tokens decode too.
     generator : torch.Generator or None
         Source of the initial weights and codes (global RNG untouched).
     """
@@ -80,20 +89,22 @@ class VQVAE(nn.Module):
                  hidden_dim: int = 64, codebook_size: int = 32, code_dim: int | None = None,
                  n_res_blocks: int = 4, downsampled_width: int = 8, ema_decay: float = 0.8,
                  kmeans_init: bool = False, dead_code_threshold: float = 0.0,
-                 center_latents: bool = False, generator: torch.Generator | None = None):
+                 center_latents: bool = False, n_quantizers: int = 1,
+                 quantizer_dropout: bool = False, generator: torch.Generator | None = None):
         super().__init__()
+        stages = dict(n_quantizers=n_quantizers, codebook_size=codebook_size, decay=ema_decay,
+                      kmeans_init=kmeans_init, dead_code_threshold=dead_code_threshold,
+                      dropout=quantizer_dropout)
         with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG
-            self._build(n_channels, n_timepoints, n_fft, hidden_dim, codebook_size, code_dim,
-                        n_res_blocks, downsampled_width, ema_decay, kmeans_init,
-                        dead_code_threshold, center_latents)
+            self._build(n_channels, n_timepoints, n_fft, hidden_dim, code_dim, n_res_blocks,
+                        downsampled_width, center_latents, stages)
         generator = generator if generator is not None else torch.Generator()
         reset_parameters(self.encoder, generator)
         reset_parameters(self.decoder, generator)
         self.quantizer.reset_codebook(generator)
 
-    def _build(self, n_channels, n_timepoints, n_fft, hidden_dim, codebook_size, code_dim,
-               n_res_blocks, downsampled_width, ema_decay, kmeans_init, dead_code_threshold,
-               center_latents):
+    def _build(self, n_channels, n_timepoints, n_fft, hidden_dim, code_dim, n_res_blocks,
+               downsampled_width, center_latents, stages):
         self.n_channels, self.n_timepoints, self.n_fft = n_channels, n_timepoints, n_fft
         code_dim = hidden_dim if code_dim is None else code_dim
         self.stft_shape = (n_freqs(n_fft), n_frames(n_timepoints, n_fft))
@@ -101,11 +112,8 @@ class VQVAE(nn.Module):
         strides = downsampling_strides(self.stft_shape[1], n_blocks)
         self.latent_shape = (code_dim, self.stft_shape[0], self._width_after(strides))
         self.encoder = Encoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
-        self.quantizer = VectorQuantizer(codebook_size, code_dim, decay=ema_decay,
-                                         kmeans_init=kmeans_init,
-                                         dead_code_threshold=dead_code_threshold,
-                                         center_shape=(self.latent_shape[1:]
-                                                       if center_latents else None))
+        self.quantizer = make_quantizer(dim=code_dim, **stages, center_shape=(
+            self.latent_shape[1:] if center_latents else None))
         self.decoder = Decoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
 
     def _width_after(self, strides: Sequence[int]) -> int:
@@ -115,9 +123,22 @@ class VQVAE(nn.Module):
         return width
 
     @property
+    def n_quantizers(self) -> int:
+        """Quantizer stages S (1 unless the quantizer is residual)."""
+        if isinstance(self.quantizer, ResidualVectorQuantizer):
+            return self.quantizer.n_quantizers
+        return 1
+
+    @property
+    def token_shape(self) -> tuple[int, ...]:
+        """Token grid of one series: ``(F, T')``, or ``(S, F, T')`` with S > 1 stages."""
+        grid = tuple(self.latent_shape[1:])
+        return grid if self.n_quantizers == 1 else (self.n_quantizers, *grid)
+
+    @property
     def n_tokens(self) -> int:
-        """Tokens per series: frequency rows × latent width."""
-        return self.latent_shape[1] * self.latent_shape[2]
+        """Tokens per series: stages × frequency rows × latent width."""
+        return math.prod(self.token_shape)
 
     @property
     def codebook_size(self) -> int:
@@ -135,15 +156,20 @@ class VQVAE(nn.Module):
         return self.encode(x)[1]
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Series ``(B, C, L)`` → code ids ``(B, F, T')`` (the codebook moves only in training)."""
+        """Series ``(B, C, L)`` → code ids ``(B, *token_shape)``: ``(B, F, T')`` or
+        ``(B, S, F, T')`` (the codebook moves only in training; every stage is used)."""
         return self.quantizer(self.latents(x)).indices
 
     def token_vectors(self, indices: torch.Tensor) -> torch.Tensor:
-        """Code ids ``(B, F, T')`` → quantized latents ``z_q`` ``(B, D, F, T')``."""
+        """Code ids ``(B, *token_shape)`` → quantized latents ``z_q`` ``(B, D, F, T')``.
+
+        With stages, ``z_q`` is the sum of the stage codes; ``(B, s, F, T')`` with s < S gives
+        the coarser latent of the first s stages.
+        """
         return self.quantizer.lookup(indices)
 
     def decode_tokens(self, indices: torch.Tensor) -> torch.Tensor:
-        """Code ids ``(B, F, T')`` → reconstructed series ``(B, C, L)``."""
+        """Code ids ``(B, *token_shape)`` → reconstructed series ``(B, C, L)``."""
         return self.decode_latents(self.token_vectors(indices))
 
     def decode_latents(self, z_q: torch.Tensor) -> torch.Tensor:
@@ -188,7 +214,7 @@ class BarlowTwinsVQVAE(VQVAE):
     augmenter : object with ``two_views(x, generator=...)`` or None
         Makes the two views; None uses the series itself for both.
     **kwargs
-        Passed to :class:`VQVAE`.
+        Passed to :class:`VQVAE` (``codebook_size``, ``n_quantizers``, ``quantizer_dropout``...).
     """
 
     def __init__(self, n_channels: int, n_timepoints: int, *,

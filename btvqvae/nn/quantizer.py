@@ -12,6 +12,9 @@ Buffers (all saved in the state dict):
                   codes (a token then means "this deviation from the usual latent here").
 
 The buffers change only in training mode; evaluation never moves the codebook.
+
+:class:`ResidualVectorQuantizer` stacks S such quantizers: stage s quantizes what stages < s
+left over, and the quantized latent is the sum of the stage codes (SoundStream, EnCodec).
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["Quantized", "VectorQuantizer", "kmeans"]
+__all__ = ["Quantized", "ResidualVectorQuantizer", "VectorQuantizer", "kmeans",
+           "make_quantizer"]
 
 
 @dataclass
 class Quantized:
     z_q: torch.Tensor         # (B, D, F, T) straight-through quantized latents
-    indices: torch.Tensor     # (B, F, T) code ids in [0, K)
+    indices: torch.Tensor     # (B, F, T) code ids in [0, K); (B, S, F, T) for S stages
     commitment: torch.Tensor  # scalar MSE(z, sg[z_q])
 
 
@@ -125,6 +129,19 @@ class VectorQuantizer(nn.Module):
         return codes + self.latent_mean if self.centered else codes
 
     def forward(self, z: torch.Tensor, generator: torch.Generator | None = None) -> Quantized:
+        indices, codes = self.quantize(z, generator)
+        commitment = F.mse_loss(z, codes.detach())
+        z_q = z + (codes - z).detach()  # straight-through estimator
+        return Quantized(z_q=z_q, indices=indices, commitment=commitment)
+
+    def quantize(self, z: torch.Tensor, generator: torch.Generator | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latents ``(B, D, F, T)`` → (code ids ``(B, F, T)``, code vectors ``(B, D, F, T)``).
+
+        No gradient flows through the result. In training mode the buffers update first
+        (position mean, k-means initialisation, EMA, dead-code restarts), drawing from
+        ``generator``; the vectors are the updated codes.
+        """
         b, d, f, t = z.shape
         target = z.detach().float()
         if self.centered:
@@ -138,10 +155,7 @@ class VectorQuantizer(nn.Module):
         if self.training:
             self._ema_update(flat, indices, generator)
         indices = indices.reshape(b, f, t)
-        codes = self.lookup(indices).to(z.dtype)  # (B, D, F, T)
-        commitment = F.mse_loss(z, codes.detach())
-        z_q = z + (codes - z).detach()  # straight-through estimator
-        return Quantized(z_q=z_q, indices=indices, commitment=commitment)
+        return indices, self.lookup(indices).to(z.dtype)  # (B, F, T), (B, D, F, T)
 
     @torch.no_grad()
     def _update_mean(self, z: torch.Tensor) -> None:
@@ -182,3 +196,98 @@ class VectorQuantizer(nn.Module):
         self.codebook[dead] = new
         self.embed_avg[dead] = new
         self.cluster_size[dead] = 1.0
+
+
+class ResidualVectorQuantizer(nn.Module):
+    """S :class:`VectorQuantizer` stages, each quantizing the residual the earlier ones left.
+
+    Stage 0 quantizes the latent (its deviation from the position mean with ``center_shape``),
+    stage s the remainder ``z - Σ_{j<s} codes_j``; each stage keeps its own EMA codebook,
+    k-means initialisation and dead-code restarts. ``z_q = Σ_s codes_s`` with one
+    straight-through gradient and one commitment term ``MSE(z, sg[z_q])``. Indices are
+    ``(B, S, F, T)``; the first s stages alone already give a coarser ``z_q`` (:meth:`lookup`
+    accepts any leading number of stages).
+
+    Parameters
+    ----------
+    n_quantizers : int
+        Number of stages S.
+    codebook_size, dim, decay, eps, kmeans_init, kmeans_iters, dead_code_threshold
+        Per stage, see :class:`VectorQuantizer`.
+    center_shape : (F, T) or None
+        Centring of stage 0 only; later stages quantize residuals, which have no mean to keep.
+    dropout : bool
+        Quantizer dropout: in training, each batch uses only the first s stages, s drawn
+        uniformly from 1..S with the ``generator`` passed to :meth:`forward`; the unused
+        stages neither update nor contribute. Without a generator, and in evaluation, every
+        stage is used.
+    """
+
+    def __init__(self, n_quantizers: int, codebook_size: int, dim: int, *, decay: float = 0.8,
+                 eps: float = 1e-5, kmeans_init: bool = False, kmeans_iters: int = 10,
+                 dead_code_threshold: float = 0.0,
+                 center_shape: tuple[int, int] | None = None, dropout: bool = False):
+        super().__init__()
+        if n_quantizers < 1:
+            raise ValueError(f"n_quantizers must be at least 1, got {n_quantizers}")
+        self.n_quantizers, self.codebook_size, self.dim = n_quantizers, codebook_size, dim
+        self.dropout = dropout
+        self.stages = nn.ModuleList(
+            VectorQuantizer(codebook_size, dim, decay=decay, eps=eps, kmeans_init=kmeans_init,
+                            kmeans_iters=kmeans_iters, dead_code_threshold=dead_code_threshold,
+                            center_shape=center_shape if s == 0 else None)
+            for s in range(n_quantizers))
+
+    @property
+    def centered(self) -> bool:
+        return self.stages[0].centered
+
+    def reset_codebook(self, generator: torch.Generator) -> None:
+        """Reset every stage in order, all drawing from ``generator``."""
+        for stage in self.stages:
+            stage.reset_codebook(generator)
+
+    def lookup(self, indices: torch.Tensor) -> torch.Tensor:
+        """Code ids ``(B, s, F, T)``, s ≤ S → the sum of the first s stages' codes ``(B, D, F, T)``.
+
+        Stage 0's codes carry the position means, so the sum is a latent again.
+        """
+        if indices.dim() != 4 or not 1 <= indices.shape[1] <= self.n_quantizers:
+            raise ValueError(f"indices must have shape (B, s, F, T) with 1 <= s <= "
+                             f"{self.n_quantizers} stages, got {tuple(indices.shape)}")
+        z_q = self.stages[0].lookup(indices[:, 0])  # (B, D, F, T)
+        for s in range(1, indices.shape[1]):
+            z_q = z_q + self.stages[s].lookup(indices[:, s])
+        return z_q
+
+    def forward(self, z: torch.Tensor, generator: torch.Generator | None = None) -> Quantized:
+        residual = z.detach().float()  # (B, D, F, T)
+        total = torch.zeros_like(residual)
+        indices = []
+        for stage in self.stages[: self._n_used(generator)]:
+            ids, codes = stage.quantize(residual, generator)  # (B, F, T), (B, D, F, T)
+            residual = residual - codes
+            total = total + codes
+            indices.append(ids)
+        codes = total.to(z.dtype)
+        commitment = F.mse_loss(z, codes)
+        z_q = z + (codes - z).detach()  # straight-through estimator on the sum
+        return Quantized(z_q=z_q, indices=torch.stack(indices, dim=1), commitment=commitment)
+
+    def _n_used(self, generator: torch.Generator | None) -> int:
+        if not (self.training and self.dropout and generator is not None):
+            return self.n_quantizers
+        return int(torch.randint(1, self.n_quantizers + 1, (1,), generator=generator))
+
+
+def make_quantizer(n_quantizers: int, codebook_size: int, dim: int, *, dropout: bool = False,
+                   **kwargs) -> VectorQuantizer | ResidualVectorQuantizer:
+    """One :class:`VectorQuantizer` for S = 1 (the reference, and the state-dict layout of
+    models saved before residual stages), else a :class:`ResidualVectorQuantizer`.
+
+    ``kwargs`` are the per-stage options of :class:`VectorQuantizer`; ``dropout`` (quantizer
+    dropout) means nothing for a single stage and is ignored there.
+    """
+    if n_quantizers == 1:
+        return VectorQuantizer(codebook_size, dim, **kwargs)
+    return ResidualVectorQuantizer(n_quantizers, codebook_size, dim, dropout=dropout, **kwargs)
