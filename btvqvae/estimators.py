@@ -81,7 +81,8 @@ class VQVAETransformer(BaseVQVAETransformer):
         1 shows a progress bar while training.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the codebook, shuffling and augmentations. A fixed value gives
-        bit-identical tokens on the CPU; global RNGs are never touched.
+        bit-identical tokens on the CPU at a fixed torch thread count (another count changes
+        the floating-point sums, hence a few tokens); global RNGs are never touched.
 
     Attributes
     ----------
@@ -232,7 +233,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         1 shows a progress bar while training.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the codebook, shuffling and augmentations. A fixed value gives
-        bit-identical tokens on the CPU; global RNGs are never touched.
+        bit-identical tokens on the CPU at a fixed torch thread count (another count changes
+        the floating-point sums, hence a few tokens); global RNGs are never touched.
 
     Attributes
     ----------

@@ -5,7 +5,8 @@ A BT-VQVAE (or VQ-VAE) with ``output="tokens"`` turns each series into integer c
 decodes any grid of valid ids, so tokens can be edited like text:
 
 - ``--edit replace`` (default): in the second half of the latent time steps, the code that
-  is most frequent there is replaced by the most used other code of the codebook (or
+  is most frequent there is replaced by the code (of those the model uses) whose
+  substitution changes the decoded series the most, so the edit is visible (or
   ``--codes OLD NEW`` chooses both);
 - ``--edit swap``: two latent time steps (a quarter and three quarters in) trade places.
 
@@ -32,23 +33,37 @@ from _common import add_data_arguments, add_model_arguments, estimator_params, l
 from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
 
 
-def replace_code(grid, usage, codes=None):
+def replace_code(grid, usage, decode, codes=None):
     """Replace one code by another in the second half of the latent time steps.
 
-    ``codes`` is ``(old, new)``; by default ``old`` is the commonest code of that half and
-    ``new`` the most used other code of the codebook. Returns the edited copy of ``grid``
+    ``codes`` is ``(old, new)``. By default ``old`` is the commonest code of that half and
+    ``new`` the code, among those the model uses, whose substitution moves the decoded
+    series the most (``decode`` maps grids to series): neighbouring codes often decode
+    alike, and an edit nobody can see teaches nothing. Returns the edited copy of ``grid``
     (n_cases, n_freq, n_time) and a description.
     """
     start = grid.shape[2] // 2
+
+    def edit(old, new):
+        edited = grid.copy()
+        region = edited[:, :, start:]  # a view: assigning into it edits `edited`
+        region[region == old] = new
+        return edited
+
     if codes is None:
         old = int(np.bincount(grid[:, :, start:].ravel()).argmax())
-        new = int(next(code for code in np.argsort(-usage, kind="stable") if code != old))
+        candidates = [c for c in np.flatnonzero(usage > 0) if c != old] or \
+            [c for c in range(len(usage)) if c != old]
+        sample = slice(0, min(16, len(grid)))
+        before = decode(grid[sample])
+        moves = [float(np.mean((decode(edit(old, c)[sample]) - before) ** 2))
+                 for c in candidates]
+        new = int(candidates[int(np.argmax(moves))])
+        how = "the used code that moves the decoding most"
     else:
-        old, new = codes
-    edited = grid.copy()
-    region = edited[:, :, start:]  # a view: assigning into it edits `edited`
-    region[region == old] = new
-    return edited, f"code {old} -> code {new} in latent steps {start}..{grid.shape[2] - 1}"
+        (old, new), how = codes, "chosen with --codes"
+    return edit(old, new), (f"code {old} -> code {new} ({how}) in latent steps "
+                            f"{start}..{grid.shape[2] - 1}")
 
 
 def swap_steps(grid):
@@ -108,7 +123,8 @@ def main(argv=None):
                         help="replace a code in the second half (default) or swap two steps")
     parser.add_argument("--codes", type=int, nargs=2, metavar=("OLD", "NEW"),
                         help="with --edit replace: the code to replace and its replacement "
-                             "(default: the commonest code there -> the most used other code)")
+                             "(default: the commonest code there -> the used code whose "
+                             "substitution moves the decoding most)")
     add_model_arguments(parser, gamma=False)
     parser.add_argument("--plot", metavar="FILE", help="save a figure (png, pdf, svg, ...)")
     parser.add_argument("--index", type=int, default=0, help="test series to plot (default: 0)")
@@ -131,8 +147,11 @@ def main(argv=None):
     tokens = model.transform(X_test)  # (n_test, n_freq * n_time) int64 code ids
     n_freq, n_time = model.latent_shape_[1:]
     grid = tokens.reshape(len(tokens), n_freq, n_time)
+    def decode(grids):
+        return model.inverse_transform(grids.reshape(len(grids), -1))
+
     if args.edit == "replace":
-        edited, what = replace_code(grid, model.codebook_usage_, args.codes)
+        edited, what = replace_code(grid, model.codebook_usage_, decode, args.codes)
     else:
         edited, what = swap_steps(grid)
     changed = edited != grid
