@@ -8,6 +8,7 @@ inference to the net, which applies a read-out of :mod:`btvqvae.readouts`. The s
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,6 +101,8 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_int("verbose", self.verbose, 0, allow_bool=True)
         check_bool("kmeans_init", self.kmeans_init)
         check_bool("center_latents", self.center_latents)
+        check_int("n_quantizers", self.n_quantizers, 1)
+        check_bool("quantizer_dropout", self.quantizer_dropout)
         check_callbacks(self.callbacks)
         resolve_device(self.device, check_only=True)
         self._check_extra_params()
@@ -110,7 +113,9 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                     n_res_blocks=self.n_res_blocks, downsampled_width=self.downsampled_width,
                     ema_decay=self.ema_decay, kmeans_init=bool(self.kmeans_init),
                     dead_code_threshold=self.dead_code_threshold,
-                    center_latents=bool(self.center_latents))
+                    center_latents=bool(self.center_latents),
+                    n_quantizers=int(self.n_quantizers),
+                    quantizer_dropout=bool(self.quantizer_dropout))
 
     def _make_net(self, module: torch.nn.Module, seed: int, *, max_epochs: int = 1,
                   callbacks=None) -> VQVAENet:
@@ -180,6 +185,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.net_ = self._make_net(module, seed, max_epochs=n_epochs, callbacks=callbacks)
         self.n_tokens_ = module.n_tokens
         self.latent_shape_ = module.latent_shape
+        self.token_shape_ = module.token_shape
         X_train = torch.from_numpy(((X.astype(np.float64) - self.mean_) / self.scale_
                                     ).astype(np.float32))
         self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C: the model stays usable
@@ -230,6 +236,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         _storage.load_state(module, state, source)
         self.net_ = self._make_net(module, seed=0).initialize()
         self.net_.module_.eval()
+        self.token_shape_ = module.token_shape
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save the fitted estimator to the folder ``path`` (``params.json`` + ``weights.pt``).
@@ -267,8 +274,10 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         -------
         Z : ndarray of shape (n_cases, n_features_out)
             ``"embedding"``: flattened quantized vectors ``(code_dim, freq, time)`` in X's float
-            dtype; ``"tokens"``: int64 code ids ``(freq, time)``; ``"histogram"``: each code's
-            share of the series' tokens.
+            dtype; ``"tokens"``: int64 code ids ``(freq, time)`` (``(stage, freq, time)`` with
+            ``n_quantizers > 1``); ``"histogram"``: each code's share of the series' tokens,
+            per stage; ``"latent"``: continuous latents ``(code_dim, freq, time)``;
+            ``"pooled"``: time mean then time max of z_q ``(code_dim, freq)``.
         """
         return self.encode(X, output=self.output)
 
@@ -282,7 +291,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return self.net_.encode(X, output)
 
     def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
-        """Decode ``"embedding"`` or ``"tokens"`` output back to series.
+        """Decode ``"embedding"``, ``"tokens"`` or ``"latent"`` output back to series.
 
         Parameters
         ----------
@@ -337,11 +346,18 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        # Pickled before a parameter existed: it takes its default, which reproduces the
+        # old behaviour (every new parameter defaults to what the code did before).
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not inspect.Parameter.empty and name not in self.__dict__:
+                setattr(self, name, param.default)
         # A model trained on a GPU loads on a CPU-only machine: skorch maps its tensors to
         # the CPU; keep our record of the device in step.
         if hasattr(self, "device_"):
             self.device_ = available_device(self.device_)
         net = self.__dict__.get("net_")
+        if net is not None and "token_shape_" not in self.__dict__:
+            self.token_shape_ = net.module_.token_shape  # pickled before it was recorded
         if net is not None and getattr(net, "input_scale", None) is None:
             # pickled before the net held the scaling (btvqvae <= b6cbf14)
             net.input_mean, net.input_scale, net.output = self.mean_, self.scale_, self.output

@@ -54,6 +54,14 @@ class VQVAETransformer(BaseVQVAETransformer):
         position, and add the mean back when decoding (reference: False). Meant for aligned
         datasets whose series all map to one token sequence (``evaluate``'s
         ``distinct_sequences`` near 0): there the codes are spent on the shared shape.
+    n_quantizers : int, default=1
+        Residual quantization stages S: stage s quantizes what stages < s left of each
+        latent with its own codebook of ``codebook_size`` codes, and the decoder sees the sum
+        of the stage codes. A series then has ``S × freq × time`` tokens. 1 is the reference
+        (a single codebook).
+    quantizer_dropout : bool, default=False
+        With ``n_quantizers > 1``, train each batch on a random number of the first stages,
+        so that the first stages alone still decode.
     max_steps : int or None, default=250
         Training budget in optimizer steps, rounded up to whole epochs (the reference trains
         1500 epochs on a GPU). On 12 development datasets, 250 steps gave the linear-SVC
@@ -70,9 +78,12 @@ class VQVAETransformer(BaseVQVAETransformer):
         and inference, for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs; on this
         project's machine ``benchmarks.speed`` measured transform at 1.2x the float32 rate
         with 99.46 % of tokens equal. STFTs, codebook distances and losses stay in float32.
-    output : {"embedding", "tokens", "histogram"}, default="embedding"
-        What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
-        code ids, or each code's share of a series' tokens.
+    output : {"embedding", "tokens", "histogram", "latent", "pooled"}, default="embedding"
+        What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
+        vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
+        stage), the continuous pre-quantization latents (*not* discrete: the reference every
+        discrete read-out is measured against), or the mean and max over time of the
+        quantized vectors per code dimension and frequency row.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -96,7 +107,10 @@ class VQVAETransformer(BaseVQVAETransformer):
     n_features_in_ : int
         Timepoints per channel seen in fit.
     n_tokens_ : int
-        Tokens per series (frequency rows × latent width).
+        Tokens per series (stages × frequency rows × latent width).
+    token_shape_ : tuple of int
+        ``(freq, time)`` grid of one series' tokens, ``(stage, freq, time)`` with
+        ``n_quantizers > 1``: ``tokens.reshape(-1, *token_shape_)``.
     latent_shape_ : tuple of int
         ``(code_dim, freq, time)`` of the quantized latents.
     codebook_usage_ : ndarray of shape (codebook_size,)
@@ -122,8 +136,9 @@ class VQVAETransformer(BaseVQVAETransformer):
 
     def __init__(self, *, n_fft=8, hidden_dim=32, codebook_size=32, code_dim=None,
                  n_res_blocks=2, downsampled_width=8, commitment_weight=1.0, ema_decay=0.8,
-                 kmeans_init=True, dead_code_threshold=0.0, center_latents=False, max_steps=250,
-                 max_epochs=None, batch_size=128, lr=1e-3, weight_decay=1e-3, precision="float32",
+                 kmeans_init=True, dead_code_threshold=0.0, center_latents=False,
+                 n_quantizers=1, quantizer_dropout=False, max_steps=250, max_epochs=None,
+                 batch_size=128, lr=1e-3, weight_decay=1e-3, precision="float32",
                  output="embedding", callbacks=None, device="cpu", verbose=0,
                  random_state=None):
         self.n_fft = n_fft
@@ -137,6 +152,8 @@ class VQVAETransformer(BaseVQVAETransformer):
         self.kmeans_init = kmeans_init
         self.dead_code_threshold = dead_code_threshold
         self.center_latents = center_latents
+        self.n_quantizers = n_quantizers
+        self.quantizer_dropout = quantizer_dropout
         self.max_steps = max_steps
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -206,6 +223,14 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         position, and add the mean back when decoding (reference: False). Meant for aligned
         datasets whose series all map to one token sequence (``evaluate``'s
         ``distinct_sequences`` near 0): there the codes are spent on the shared shape.
+    n_quantizers : int, default=1
+        Residual quantization stages S: stage s quantizes what stages < s left of each
+        latent with its own codebook of ``codebook_size`` codes, and the decoder sees the sum
+        of the stage codes. A series then has ``S × freq × time`` tokens. 1 is the reference
+        (a single codebook).
+    quantizer_dropout : bool, default=False
+        With ``n_quantizers > 1``, train each batch on a random number of the first stages,
+        so that the first stages alone still decode.
     max_steps : int or None, default=250
         Training budget in optimizer steps, rounded up to whole epochs (the reference trains
         1500 epochs on a GPU). On 12 development datasets, 250 steps gave the linear-SVC
@@ -222,9 +247,12 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         and inference, for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs; on this
         project's machine ``benchmarks.speed`` measured transform at 1.2x the float32 rate
         with 99.46 % of tokens equal. STFTs, codebook distances and losses stay in float32.
-    output : {"embedding", "tokens", "histogram"}, default="embedding"
-        What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
-        code ids, or each code's share of a series' tokens.
+    output : {"embedding", "tokens", "histogram", "latent", "pooled"}, default="embedding"
+        What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
+        vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
+        stage), the continuous pre-quantization latents (*not* discrete: the reference every
+        discrete read-out is measured against), or the mean and max over time of the
+        quantized vectors per code dimension and frequency row.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -248,7 +276,10 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
     n_features_in_ : int
         Timepoints per channel seen in fit.
     n_tokens_ : int
-        Tokens per series (frequency rows × latent width).
+        Tokens per series (stages × frequency rows × latent width).
+    token_shape_ : tuple of int
+        ``(freq, time)`` grid of one series' tokens, ``(stage, freq, time)`` with
+        ``n_quantizers > 1``: ``tokens.reshape(-1, *token_shape_)``.
     latent_shape_ : tuple of int
         ``(code_dim, freq, time)`` of the quantized latents.
     codebook_usage_ : ndarray of shape (codebook_size,)
@@ -278,9 +309,10 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
                  augmentations=None, recon_target="clean", train_projector=True,
                  n_fft=8, hidden_dim=32, codebook_size=32, code_dim=None, n_res_blocks=2,
                  downsampled_width=8, commitment_weight=1.0, ema_decay=0.8, kmeans_init=True,
-                 dead_code_threshold=0.0, center_latents=False, max_steps=250, max_epochs=None,
-                 batch_size=128, lr=1e-3, weight_decay=1e-3, precision="float32",
-                 output="embedding", callbacks=None, device="cpu", verbose=0, random_state=None):
+                 dead_code_threshold=0.0, center_latents=False, n_quantizers=1,
+                 quantizer_dropout=False, max_steps=250, max_epochs=None, batch_size=128,
+                 lr=1e-3, weight_decay=1e-3, precision="float32", output="embedding",
+                 callbacks=None, device="cpu", verbose=0, random_state=None):
         self.gamma = gamma
         self.lambd = lambd
         self.projector_dims = projector_dims
@@ -298,6 +330,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         self.kmeans_init = kmeans_init
         self.dead_code_threshold = dead_code_threshold
         self.center_latents = center_latents
+        self.n_quantizers = n_quantizers
+        self.quantizer_dropout = quantizer_dropout
         self.max_steps = max_steps
         self.max_epochs = max_epochs
         self.batch_size = batch_size

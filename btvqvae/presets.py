@@ -12,7 +12,8 @@ __all__ = ["reference_params"]
 _REFERENCE_COMMON = dict(
     n_fft=8, hidden_dim=64, codebook_size=32, code_dim=None, n_res_blocks=4,
     downsampled_width=8, commitment_weight=1.0, ema_decay=0.8, kmeans_init=False,
-    dead_code_threshold=0.0, center_latents=False, max_steps=None, max_epochs=1500,
+    dead_code_threshold=0.0, center_latents=False, n_quantizers=1, quantizer_dropout=False,
+    max_steps=None, max_epochs=1500,
     batch_size=128, lr=1e-3, weight_decay=1e-3, precision="float32",
 )
 
