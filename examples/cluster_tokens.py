@@ -11,8 +11,8 @@ different seeds (:func:`btvqvae.evaluation.kmeans_silhouette`), and reports
   which is comparable.
 
 Runs offline on aeon's bundled GunPoint. The default budget is the estimator's, 250
-optimizer steps: a default GunPoint fit took 117 s on this project's 2-core machine with a
-benchmark running beside it. ``--max-steps 50`` gives a first look in under a minute:
+optimizer steps: a default BT-VQVAE GunPoint fit took 28.5 s in ``examples/quickstart.py``
+on this project's 2-core machine (2 torch threads). ``--max-steps 50`` gives a first look:
 
     python examples/cluster_tokens.py [--max-steps N] [--n-repeats R] [--param KEY=VALUE ...]
     python examples/cluster_tokens.py --dataset SyntheticControl --data-dir ../shared/data/ucr
