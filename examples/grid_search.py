@@ -14,8 +14,9 @@ on TEST.
 Cost: (gammas x codebook sizes x cv folds + 1 refit) fits, 25 with the defaults. At the
 estimator's default budget (250 steps) one BT-VQVAE GunPoint fit took 28.5 s in
 ``examples/quickstart.py`` on this project's 2-core machine (2 torch threads), so the full
-default search takes a quarter of an hour on one machine and far less on a cluster; ``--max-steps 50``, a smaller grid or smaller widths
-(``--param hidden_dim=16 --param "projector_dims=(256, 256)"``) make a first look.
+default search takes a quarter of an hour on one machine and far less on a cluster;
+``--max-steps 50``, a smaller grid or smaller widths (``--param hidden_dim=16 --param
+"projector_dims=(256, 256)"``) make a first look.
 
 Running the search on a dask cluster needs no change to the estimator: scikit-learn hands
 its fits to joblib, and joblib's dask backend sends them to the cluster's workers::
