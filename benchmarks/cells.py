@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from .models import ModelSpec, build_estimator, fit_score_baseline
+from .probes import score_readouts
 from .records import METRIC_KEYS, machine_info, utc_now
 
 __all__ = ["Cell", "available_cpus", "load_dataset", "run_cell"]
@@ -162,9 +163,11 @@ def _token_model(cell: Cell, X_train, y_train, X_test, y_test) -> dict:
     start = time.perf_counter()
     metrics = evaluate(est, X_train, y_train, X_test, y_test, n_repeats=cell.n_repeats,
                        random_state=cell.seed)
+    evaluate_seconds = time.perf_counter() - start
+    readouts = score_readouts(est, X_train, y_train, X_test, y_test)
     return dict(metrics, accuracy=metrics["svc_linear"], fit_seconds=fit_seconds,
                 transform_seconds=transform_seconds,
-                evaluate_seconds=time.perf_counter() - start, n_iter=int(est.n_iter_),
+                evaluate_seconds=evaluate_seconds, readouts=readouts, n_iter=int(est.n_iter_),
                 train_loss=float(est.loss_curve_[-1]) if est.loss_curve_ else None,
                 params=est.get_params(deep=False))
 
@@ -204,7 +207,8 @@ def _measure(cell: Cell, memory_method: str) -> dict:
                   n_train=len(X_train), n_test=len(X_test), length=X_train.shape[2],
                   n_channels=X_train.shape[1], n_classes=len(np.unique(y_train)),
                   irregular=bool(irregular), n_iter=out.get("n_iter"),
-                  train_loss=out.get("train_loss"), params=out["params"],
+                  train_loss=out.get("train_loss"), readouts=out.get("readouts"),
+                  params=out["params"],
                   settings=cell.settings, settings_hash=cell.settings_hash,
                   version=btvqvae.__version__, machine=machine_info(n_threads),
                   timestamp=utc_now())

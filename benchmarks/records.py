@@ -19,6 +19,9 @@ data         ``n_train``, ``n_test``, ``length`` (timepoints after the loader's 
              lengths or missing values).
 training     ``n_iter`` (epochs) and ``train_loss`` (last epoch's mean loss); null for
              baselines.
+readouts     token models: ``{readout: {"svc": acc, "ridge": acc, "dim": n, "seconds": s}}``
+             for every output mode of the fitted model (:mod:`benchmarks.probes`); null for
+             baselines and for records written before protocol 2.
 provenance   ``params`` (every constructor parameter, defaults included, JSON-safe),
              ``settings`` and ``settings_hash`` (what a resumed run must match),
              ``version`` (``btvqvae.__version__``), ``machine`` (platform, python, node,
@@ -48,13 +51,13 @@ from btvqvae.evaluation import EVALUATE_KEYS
 __all__ = ["PROTOCOL", "RECORD_KEYS", "append_record", "done_keys", "jsonable", "machine_info",
            "read_records", "record_key", "settings_hash", "utc_now"]
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: every read-out scored by two probes
 IDENTITY_KEYS = ("dataset", "model", "family", "gamma", "seed")
 METRIC_KEYS = ("accuracy",) + tuple(EVALUATE_KEYS)
 COST_KEYS = ("fit_seconds", "transform_seconds", "evaluate_seconds", "peak_rss_mb",
              "rss_start_mb", "memory_method")
 DATA_KEYS = ("n_train", "n_test", "length", "n_channels", "n_classes", "irregular")
-TRAINING_KEYS = ("n_iter", "train_loss")
+TRAINING_KEYS = ("n_iter", "train_loss", "readouts")
 PROVENANCE_KEYS = ("params", "settings", "settings_hash", "version", "machine", "timestamp")
 RECORD_KEYS = (IDENTITY_KEYS + METRIC_KEYS + COST_KEYS + DATA_KEYS + TRAINING_KEYS
                + PROVENANCE_KEYS)

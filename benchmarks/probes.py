@@ -1,0 +1,66 @@
+"""Every read-out of one fitted token model, scored by two linear probes (no extra fits).
+
+Probes
+------
+``svc``    ``MinMaxScaler(-1, 1)`` → ``SVC(kernel="linear", C=1)``: the thesis' probe.
+``ridge``  ``StandardScaler`` → ``RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))``: the
+           protocol of MiniRocket and WEASEL 2.0.
+
+Features
+--------
+Each name of :data:`btvqvae.readouts.READOUTS` through ``est.encode(X, output=name)``;
+``tokens`` are one-hot encoded per position (code ids are labels, not magnitudes) and then
+probed without rescaling (``svc``) or with ``StandardScaler(with_mean=False)`` (``ridge``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+__all__ = ["PROBES", "score_readouts"]
+
+PROBES = ("svc", "ridge")
+ALPHAS = np.logspace(-3, 3, 10)
+
+
+def _probe(name: str, sparse: bool):
+    from sklearn.linear_model import RidgeClassifierCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    from sklearn.svm import SVC
+
+    if name == "svc":
+        steps = [] if sparse else [MinMaxScaler(feature_range=(-1, 1))]
+        return make_pipeline(*steps, SVC(kernel="linear", C=1.0))
+    return make_pipeline(StandardScaler(with_mean=not sparse), RidgeClassifierCV(alphas=ALPHAS))
+
+
+def _features(est, X_train, X_test, readout: str):
+    Z_train = est.encode(X_train, output=readout)
+    Z_test = est.encode(X_test, output=readout)
+    if readout != "tokens":
+        return Z_train.astype(np.float64), Z_test.astype(np.float64), False
+    from sklearn.preprocessing import OneHotEncoder
+
+    onehot = OneHotEncoder(handle_unknown="ignore").fit(Z_train)
+    return onehot.transform(Z_train), onehot.transform(Z_test), True
+
+
+def score_readouts(est, X_train, y_train, X_test, y_test, readouts=None) -> dict:
+    """``{readout: {"svc": acc, "ridge": acc, "dim": n_features, "seconds": s}}``."""
+    from btvqvae.readouts import READOUTS
+
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    scores = {}
+    for readout in readouts or READOUTS:
+        start = time.perf_counter()
+        Z_train, Z_test, sparse = _features(est, X_train, X_test, readout)
+        row = {"dim": int(Z_train.shape[1])}
+        for probe in PROBES:
+            clf = _probe(probe, sparse).fit(Z_train, y_train)
+            row[probe] = float(np.mean(clf.predict(Z_test) == y_test))
+        row["seconds"] = time.perf_counter() - start
+        scores[readout] = row
+    return scores
