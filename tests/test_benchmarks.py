@@ -343,3 +343,30 @@ def test_any_parameter_is_compared_and_records_without_it_count_at_its_default(t
     assert "| 0 / 0 / 3 | -0.050 |" in text
     assert compare_main([str(results), "--param", "no_such_param"]) == 2
     assert "'no_such_param' is not a parameter" in capsys.readouterr().err
+
+
+def test_every_readout_of_a_token_cell_is_scored_by_both_probes(sweep):
+    from btvqvae.readouts import READOUTS
+
+    out, _ = sweep
+    for record in read_records(out):
+        if record["family"] == "baseline":
+            assert record["readouts"] is None
+            continue
+        assert set(record["readouts"]) == set(READOUTS)
+        for scores in record["readouts"].values():
+            assert 0.0 <= scores["svc"] <= 1.0 and 0.0 <= scores["ridge"] <= 1.0
+            assert scores["dim"] > 0
+
+
+def test_readout_report_compares_every_readout_with_the_baselines(sweep, tmp_path):
+    from benchmarks.readouts import main as readouts_main
+
+    out, _ = sweep
+    report = tmp_path / "readouts.md"
+    assert readouts_main([str(out), "--out", str(report)]) == 0
+    text = report.read_text()
+    for name in ("tokens", "embedding", "histogram", "pooled", "latent (continuous)",
+                 "vqvae (", "bt_g1 (", "raw_svc", "minirocket"):
+        assert name in text, name
+    assert "best probe beats raw" in text
