@@ -18,7 +18,7 @@ __all__ = ["seed_from", "torch_generator"]
 def seed_from(random_state: Any, *, name: str = "random_state") -> int:
     """A 31-bit seed from ``random_state`` (None: fresh OS entropy, never the global RNG)."""
     if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint32)[0] >> 1)
+        return int(np.random.SeedSequence().generate_state(1, np.uint32)[0]) >> 1
     try:
         rng = check_random_state(random_state)
     except ValueError:
