@@ -158,16 +158,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         self._check_params()
         X = check_series(self, X, reset=True)
-        longest = max(8, 2 * self.n_timepoints_)
-        if self.n_fft > longest:
-            raise ValueError(f"n_fft={self.n_fft} is more than twice as long as the series "
-                             f"({self.n_timepoints_} timepoints): its STFT would be mostly "
-                             f"padding; use n_fft <= {longest}")
-        check_memory(n_channels=self.n_channels_, n_timepoints=self.n_timepoints_,
-                     n_cases=len(X), n_fft=self.n_fft, hidden_dim=self.hidden_dim,
-                     code_dim=self.code_dim, codebook_size=self.codebook_size,
-                     n_res_blocks=self.n_res_blocks, downsampled_width=self.downsampled_width,
-                     batch_size=self.batch_size, **self._memory_params())
+        self._check_size(len(X))
         self.dtype_ = X.dtype
         mean, std = global_mean_std(X)
         self.mean_, self.scale_ = mean, safe_scale(mean, std)
@@ -200,6 +191,19 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         used = self.codebook_usage_[self.codebook_usage_ > 0]
         self.perplexity_ = float(np.exp(-(used * np.log(used)).sum()))
         return self
+
+    def _check_size(self, n_cases: int) -> None:
+        """Refuse, before anything is allocated, what the series' shape makes absurd."""
+        longest = max(8, 2 * self.n_timepoints_)
+        if self.n_fft > longest:
+            raise ValueError(f"n_fft={self.n_fft} is more than twice as long as the series "
+                             f"({self.n_timepoints_} timepoints): its STFT would be mostly "
+                             f"padding; use n_fft <= {longest}")
+        check_memory(n_channels=self.n_channels_, n_timepoints=self.n_timepoints_,
+                     n_cases=n_cases, n_fft=self.n_fft, hidden_dim=self.hidden_dim,
+                     code_dim=self.code_dim, codebook_size=self.codebook_size,
+                     n_res_blocks=self.n_res_blocks, downsampled_width=self.downsampled_width,
+                     batch_size=self.batch_size, **self._memory_params())
 
     def _check_scaled_range(self, X: np.ndarray) -> None:
         """Refuse series that leave float32's range once standardised (the model's dtype)."""
