@@ -220,7 +220,7 @@ def fit_score_baseline(spec: ModelSpec, X_train, y_train, X_test, y_test, *, see
         _, fit_seconds = _timed(clf.fit, X_train, y_train)
         predicted, transform_seconds = _timed(clf.predict, X_test)
         out = {"accuracy": float(np.mean(predicted == y_test)),
-               "embedding_dim": int(clf.clf.coef_.shape[1])}
+               "embedding_dim": int(np.shape(clf.clf.coef_)[-1])}  # 1-D for two classes
     else:
         raise ValueError(f"{spec.name!r} is not a baseline")
     out.update(fit_seconds=fit_seconds, transform_seconds=transform_seconds)
