@@ -51,11 +51,17 @@ from .training import (
 __all__ = ["BaseVQVAETransformer"]
 
 OUTPUTS = tuple(READOUTS)
+#: Parameters added after models were first saved, with the value that reproduces the
+#: models saved before them (whatever today's default): used when a pickle or a saved
+#: folder lacks the parameter.
+LEGACY_VALUES = {"n_quantizers": 1, "quantizer_dropout": False}
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Shared machinery of the two estimators; see them for the parameters."""
+
+    _legacy_values = LEGACY_VALUES  # read by persistence for folders saved before a parameter
 
     # -- what a subclass says ---------------------------------------------------------------
     def _check_extra_params(self) -> None:
@@ -350,11 +356,11 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        # Pickled before a parameter existed: it takes its default, which reproduces the
-        # old behaviour (every new parameter defaults to what the code did before).
+        # Pickled before a parameter existed: it takes the value that reproduces what the
+        # code did then (LEGACY_VALUES), else its default.
         for name, param in inspect.signature(type(self).__init__).parameters.items():
             if param.default is not inspect.Parameter.empty and name not in self.__dict__:
-                setattr(self, name, param.default)
+                setattr(self, name, LEGACY_VALUES.get(name, param.default))
         # A model trained on a GPU loads on a CPU-only machine: skorch maps its tensors to
         # the CPU; keep our record of the device in step.
         if hasattr(self, "device_"):

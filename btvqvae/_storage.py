@@ -219,7 +219,8 @@ def _make_estimator(document: dict, classes: Mapping[str, type]):
     if unknown:
         warnings.warn(f"ignoring saved parameters {unknown} that {name} no longer takes",
                       UserWarning, stacklevel=3)
-    estimator = cls(**{k: v for k, v in params.items() if k in known})
+    legacy = {k: v for k, v in getattr(cls, "_legacy_values", {}).items() if k not in params}
+    estimator = cls(**{**legacy, **{k: v for k, v in params.items() if k in known}})
     try:
         estimator._check_params()
     except (TypeError, ValueError) as exc:

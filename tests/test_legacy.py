@@ -51,3 +51,17 @@ def test_legacy_pickled_bt_net_keeps_its_loss_weights_and_refits():
     X = EXPECTED["X"]
     refit = est.fit(X)
     assert refit.encode(X, output="tokens").shape == EXPECTED["bt_tokens"].shape
+
+
+def test_parameters_added_later_take_the_value_of_the_code_that_saved(monkeypatch):
+    # Whatever the defaults become, a folder or pickle without n_quantizers was written by
+    # a single-codebook model: LEGACY_VALUES, not the signature default, rebuilds it.
+    from btvqvae import _base
+
+    for loader in (_load_folder, _load_pickle):
+        assert loader("vqvae").n_quantizers == 1
+    monkeypatch.setitem(_base.LEGACY_VALUES, "n_quantizers", 2)
+    assert _load_pickle("vqvae").n_quantizers == 2
+    with pytest.warns(UserWarning, match="checksum"), \
+            pytest.raises(ValueError, match="do not fit the architecture"):
+        load(DATA / "vqvae")
