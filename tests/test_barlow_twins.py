@@ -121,3 +121,24 @@ def test_grid_search_over_gamma_in_a_pipeline():
     assert search.score(X, y) > 0.5
     fresh = clone(search.best_estimator_)
     assert not hasattr(fresh.named_steps["bt"], "net_")
+
+
+def test_without_gamma_only_the_reconstruction_branch_is_encoded():
+    module = BarlowTwinsVQVAE(1, 32, hidden_dim=4, n_res_blocks=1, codebook_size=4,
+                              projector_dims=(8, 8), recon_target="clean",
+                              generator=torch.Generator().manual_seed(0)).train()
+    sizes = []
+    module.encoder.register_forward_pre_hook(lambda m, args: sizes.append(len(args[0])))
+    x = torch.randn(6, 1, 32, generator=torch.Generator().manual_seed(1))
+    out = module(x, generator=torch.Generator().manual_seed(2), barlow_twins=False)
+    assert sizes == [6] and out.projections is None
+    module(x, generator=torch.Generator().manual_seed(2), barlow_twins=True)
+    assert sizes == [6, 18]  # two views and the clean series
+
+
+def test_without_gamma_and_augmentation_training_follows_the_plain_vqvae():
+    X, _ = toy_series(n=16)
+    common = dict(max_steps=4, batch_size=8, random_state=3, output="tokens")
+    plain = make_tiny(VQVAETransformer, **common).fit(X)
+    bt = make_tiny(BarlowTwinsVQVAETransformer, gamma=0.0, augmentations="none", **common).fit(X)
+    np.testing.assert_array_equal(bt.transform(X), plain.transform(X))

@@ -202,7 +202,8 @@ class BarlowTwinsVQVAE(VQVAE):
 
     Both views (and the clean series for ``recon_target="clean"``) go through the encoder as
     one batch, so every BatchNorm and the EMA codebook update once per step. Only the
-    reconstruction branch is quantized and decoded.
+    reconstruction branch is quantized and decoded. Without the Barlow Twins term
+    (``barlow_twins=False``, the net's γ = 0) only that branch is encoded at all.
 
     Parameters
     ----------
@@ -238,18 +239,24 @@ class BarlowTwinsVQVAE(VQVAE):
         else:
             x_a, x_b = x, x
         inputs = [x_a, x_b] + ([x] if self.recon_target == "clean" else [])
-        u, z = self.encode(torch.cat(inputs))  # (nB, 2C, F, T), (nB, D, F, T')
         if self.recon_target == "clean":
             pick = 2
         elif self.recon_target == "first_view":
             pick = 0
         else:
             pick = int(torch.randint(2, (1,), generator=generator))
+        if not barlow_twins:
+            # γ = 0: the views are still drawn (same random stream), but only the
+            # reconstruction branch is encoded: a plain VQ-VAE on augmented data.
+            u, z = self.encode(inputs[pick])  # (B, 2C, F, T), (B, D, F, T')
+            out = self._branch(inputs[pick], u, z, generator)
+            return BarlowTwinsOutput(**vars(out), projections=None)
+        u, z = self.encode(torch.cat(inputs))  # (nB, 2C, F, T), (nB, D, F, T')
         part = slice(pick * b, (pick + 1) * b)
         out = self._branch(inputs[pick], u[part], z[part], generator)
         projections = None
         # BatchNorm in the projector and the batch standardisation need two or more samples.
-        if barlow_twins and b > 1:
+        if b > 1:
             p = self.projector(z[: 2 * b])  # (2B, P)
             projections = (p[:b], p[b:])
         return BarlowTwinsOutput(**vars(out), projections=projections)
