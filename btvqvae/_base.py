@@ -213,7 +213,9 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     def _check_scaled_range(self, X: np.ndarray) -> None:
         """Refuse series that leave float32's range once standardised (the model's dtype)."""
-        bound = (float(np.max(np.abs(X))) + abs(self.mean_)) / self.scale_ if X.size else 0.0
+        # max and -min instead of abs(X): no copy of X (transform's memory budget)
+        peak = max(float(X.max()), -float(X.min())) if X.size else 0.0
+        bound = (peak + abs(self.mean_)) / self.scale_
         if bound > _FLOAT32_MAX:
             peak = float(np.max(np.abs((X.astype(np.float64) - self.mean_) / self.scale_)))
             if peak > _FLOAT32_MAX:

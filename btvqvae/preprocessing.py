@@ -23,7 +23,7 @@ def global_mean_std(X: np.ndarray, *, ignore_nan: bool = False) -> tuple[float, 
     ``X * 1e-300`` give the statistics of ``X`` times 1e300 and 1e-300).
     """
     mean_of, std_of = (np.nanmean, np.nanstd) if ignore_nan else (np.mean, np.std)
-    peak = float(np.nanmax(np.abs(X))) if X.size else 0.0
+    peak = max(float(np.nanmax(X)), -float(np.nanmin(X))) if X.size else 0.0  # no copy of X
     if peak == 0.0 or not np.isfinite(peak) or 1e-150 < peak < 1e150:
         return float(mean_of(X, dtype=np.float64)), float(std_of(X, dtype=np.float64))
     Y = X.astype(np.float64) / peak
