@@ -33,7 +33,9 @@ def _probe(name: str, sparse: bool):
 
     if name == "svc":
         steps = [] if sparse else [MinMaxScaler(feature_range=(-1, 1))]
-        return make_pipeline(*steps, SVC(kernel="linear", C=1.0))
+        # gamma is unused by a linear kernel; fixing it spares libsvm the "scale" value,
+        # which is not finite for constant features (a collapsed model's tokens)
+        return make_pipeline(*steps, SVC(kernel="linear", C=1.0, gamma=1.0))
     return make_pipeline(StandardScaler(with_mean=not sparse), RidgeClassifierCV(alphas=ALPHAS))
 
 
