@@ -89,7 +89,7 @@ def span_of(steps, width, n_timepoints):
     return mask
 
 
-def save_figure(path, x, x_rec, x_edit, grid, edited, codebook_size, span, title):
+def save_figure(path, x, x_rec, x_edit, grid, edited, codebook_size, span, title, shape):
     import matplotlib.pyplot as plt
 
     from btvqvae.plotting import plot_token_grid
@@ -97,7 +97,6 @@ def save_figure(path, x, x_rec, x_edit, grid, edited, codebook_size, span, title
     fig = plt.figure(figsize=(11, 6.5), layout="constrained")
     axes = fig.subplot_mosaic([["original", "edited"], ["series", "series"]],
                               height_ratios=[1, 1.2])
-    shape = grid.shape
     plot_token_grid(grid.ravel(), shape, codebook_size, ax=axes["original"])
     axes["original"].set_title("original tokens")
     plot_token_grid(edited.ravel(), shape, codebook_size, ax=axes["edited"])
@@ -145,8 +144,10 @@ def main(argv=None):
     model.fit(X_train)
     seconds = time.perf_counter() - start
 
-    tokens = model.transform(X_test)  # (n_test, n_freq * n_time) int64 code ids
-    n_freq, n_time = model.latent_shape_[1:]
+    tokens = model.transform(X_test)  # (n_test, n_tokens) int64 code ids
+    # (stages x) frequency rows x latent time steps; a residual model's stages stack as rows
+    n_time = model.token_shape_[-1]
+    n_freq = model.n_tokens_ // n_time
     grid = tokens.reshape(len(tokens), n_freq, n_time)
     def decode(grids):
         return model.inverse_transform(grids.reshape(len(grids), -1))
@@ -170,7 +171,7 @@ def main(argv=None):
     print(f"{model.__class__.__name__} on {args.dataset}: fit {seconds:.1f} s, perplexity "
           f"{model.perplexity_:.1f} of {model.codebook_size} codes")
     print(f"tokens of the TEST split: {tokens.shape} {tokens.dtype} code ids = "
-          f"{n_freq} frequency rows x {n_time} latent time steps per series")
+          f"{n_freq} (stage x) frequency rows x {n_time} latent time steps per series")
     print(f"edit ({args.edit}): {what}; {changed.mean():.1%} of the tokens changed")
     if not changed.any():
         print("  (no token changed: the code to replace does not occur there, or the swapped "
@@ -186,7 +187,7 @@ def main(argv=None):
         i = args.index
         save_figure(args.plot, X_test[i, 0], X_rec[i, 0], X_edit[i, 0], grid[i], edited[i],
                     model.codebook_size, span,
-                    f"{args.dataset} test series {i % len(X_test)}: {what}")
+                    f"{args.dataset} test series {i % len(X_test)}: {what}", model.token_shape_)
         print(f"figure saved to {args.plot}")
     return dict(mse_original=mse_original, mse_edited=mse_edited,
                 fraction_edited=float(changed.mean()), share_in_span=share_in_span,

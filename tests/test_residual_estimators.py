@@ -63,3 +63,25 @@ def test_pooled_output_is_shift_free_and_cannot_be_decoded(cls):
 def test_bad_n_quantizers_is_reported_at_fit():
     with pytest.raises(ValueError, match="n_quantizers must be >= 1"):
         make_tiny(ESTIMATORS[0], n_quantizers=0).fit(X)
+
+
+def test_token_plots_stack_the_stages_of_a_residual_model(residual):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from btvqvae.plotting import plot_tokens
+
+    ax = plot_tokens(residual, X[0])
+    s, f, w = residual.token_shape_
+    assert ax.images[0].get_array().shape == (s * f, w)
+    assert "stage" in ax.get_ylabel()
+    plt.close(ax.figure)
+
+
+def test_decode_tokens_example_edits_a_residual_model(tmp_path):
+    from .test_examples import TINY, load_example
+
+    result = load_example("decode_tokens").main(
+        [*TINY, "--model", "vqvae", "--param", "n_quantizers=2", "--plot",
+         str(tmp_path / "grid.png")])
+    assert result["tokens_shape"][1] == 2 * 5 * 9 and 0.0 < result["fraction_edited"] <= 1.0

@@ -73,10 +73,11 @@ def plot_token_grid(tokens: Any, shape: Sequence[int], codebook_size: int | None
     Parameters
     ----------
     tokens : array-like of int, shape (n_tokens,) or ``shape``
-        Code ids of one series, row-major over (frequency, time) as
+        Code ids of one series, row-major over (stage,) frequency and time as
         ``estimator.encode(X, output="tokens")[i]`` returns them.
-    shape : (int, int)
-        ``(n_freq, n_time)`` of the grid, e.g. ``estimator.latent_shape_[1:]``.
+    shape : (int, int) or (int, int, int)
+        ``(n_freq, n_time)`` of the grid, or ``(n_stages, n_freq, n_time)`` for a residual
+        quantizer, whose stages are drawn one above the other: ``estimator.token_shape_``.
     codebook_size : int, optional
         Number of codes K (one colour each); defaults to ``tokens.max() + 1``.
     annotate : bool, optional
@@ -96,12 +97,14 @@ def plot_token_grid(tokens: Any, shape: Sequence[int], codebook_size: int | None
         shape = tuple(operator.index(s) for s in shape)
     except TypeError:
         shape = ()
-    if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f"shape must be two positive ints (n_freq, n_time), got {shape!r}")
-    if tokens.size != shape[0] * shape[1]:
-        raise ValueError(f"{tokens.size} tokens cannot fill a {shape[0]} x {shape[1]} grid; "
-                         "pass estimator.latent_shape_[1:] as shape")
-    grid = tokens.reshape(shape)
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise ValueError(f"shape must be two positive ints (n_freq, n_time), or three "
+                         f"(n_stages, n_freq, n_time), got {shape!r}")
+    stages, (n_freq, n_time) = (shape[0] if len(shape) == 3 else 1), shape[-2:]
+    if tokens.size != stages * n_freq * n_time:
+        raise ValueError(f"{tokens.size} tokens cannot fill a {' x '.join(map(str, shape))} "
+                         "grid; pass estimator.token_shape_ as shape")
+    grid = tokens.reshape(stages * n_freq, n_time)  # stage s: rows s*F .. s*F + F - 1
     colors = _qualitative_colors(k)
     ax = _axes(ax, (7, 3.2))
     im = ax.imshow(grid, cmap=ListedColormap(colors), norm=BoundaryNorm(np.arange(k + 1) - 0.5, k),
@@ -116,9 +119,15 @@ def plot_token_grid(tokens: Any, shape: Sequence[int], codebook_size: int | None
             ax.text(col, row, str(code), ha="center", va="center", fontsize="small",
                     color="white" if luminance[code] < 0.5 else "black")
     ax.set_yticks(np.arange(grid.shape[0]))
+    if stages > 1:
+        ax.set_yticklabels([f"{s}:{f}" for s in range(stages) for f in range(n_freq)],
+                           fontsize="x-small")
+        for s in range(1, stages):
+            ax.axhline(s * n_freq - 0.5, color="black", lw=1.0)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set(xlabel="latent time step", ylabel="frequency row",
-           title=f"Tokens ({grid.shape[0]} x {grid.shape[1]} grid, {k} codes)")
+    ylabel = "stage:frequency row" if stages > 1 else "frequency row"
+    ax.set(xlabel="latent time step", ylabel=ylabel,
+           title=f"Tokens ({' x '.join(map(str, shape))} grid, {k} codes)")
     return ax
 
 
@@ -141,5 +150,5 @@ def plot_tokens(estimator: Any, x: Any, *, annotate: bool | None = None, ax=None
     """
     check_is_fitted(estimator)
     tokens = estimator.encode(_one_series(x), output="tokens")[0]
-    return plot_token_grid(tokens, tuple(estimator.latent_shape_[1:]),
+    return plot_token_grid(tokens, tuple(estimator.token_shape_),
                            codebook_size=estimator.codebook_size, annotate=annotate, ax=ax)
