@@ -4,7 +4,10 @@ import numpy as np
 
 from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
 
-TINY = dict(hidden_dim=4, n_res_blocks=1, codebook_size=4, max_steps=4, batch_size=8)
+# One codebook and the reference grid keep most tests small; the residual default has its
+# own tests (test_residual_*.py) and sklearn's checks run at the default quantizer.
+TINY = dict(hidden_dim=4, n_res_blocks=1, codebook_size=4, max_steps=4, batch_size=8,
+            n_quantizers=1, downsampled_width=8)
 TINY_BT = dict(TINY, projector_dims=(8, 8))
 
 

@@ -93,7 +93,7 @@ def test_decode_tokens_edits_the_grid_decodes_it_and_saves_a_figure(tmp_path):
     figure = tmp_path / "tokens.png"
     result = load_example("decode_tokens").main([*TINY_BT, "--plot", str(figure),
                                                  "--index", "3"])
-    assert result["tokens_shape"] == (150, 45)
+    assert result["tokens_shape"] == (150, 8 * 5 * 38)  # default: 8 stages x 5 rows x 38 steps
     assert 0.0 < result["fraction_edited"] <= 1.0
     assert math.isfinite(result["mse_original"]) and math.isfinite(result["mse_edited"])
     assert figure.stat().st_size > 0

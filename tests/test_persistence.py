@@ -221,10 +221,10 @@ def test_weights_of_another_architecture_raise_value_error_naming_the_keys(saved
 def test_weights_missing_a_key_raise_value_error_naming_it(saved, tmp_path):
     path = _edit_params(saved["bt"], tmp_path / "partial", lambda d: None)
     state = torch.load(path / "weights.pt", weights_only=True)
-    del state["quantizer.codebook"]
+    del state["quantizer.stages.0.codebook"]
     torch.save(state, path / "weights.pt")
     _record_checksum(path)  # as if a consistent save of another architecture
-    with pytest.raises(ValueError, match="missing quantizer.codebook"):
+    with pytest.raises(ValueError, match="missing quantizer.stages.0.codebook"):
         load(path)
 
 

@@ -344,10 +344,10 @@ def test_views_reject_more_than_one_series_and_bad_channel():
 # ---------------------------------------------------------------------------- tokens
 def test_token_plot_shows_the_estimators_tokens_on_the_latent_grid(est, data, tmp_path):
     X, _ = data
-    ax = plot_tokens(est, X[5])
-    _, n_freq, n_time = est.latent_shape_
+    ax = plot_tokens(est, X[5], annotate=True)  # 320 cells: more than annotated by default
+    n_stages, n_freq, n_time = est.token_shape_  # the default residual quantizer
     grid = ax.get_images()[0].get_array()
-    expected = est.encode(X[5:6], output="tokens").reshape(n_freq, n_time)
+    expected = est.encode(X[5:6], output="tokens").reshape(n_stages * n_freq, n_time)
     np.testing.assert_array_equal(grid, expected)
     assert ax.get_images()[0].get_cmap().N == CODEBOOK_SIZE
     assert sorted(int(t.get_text()) for t in ax.texts) == sorted(expected.ravel())

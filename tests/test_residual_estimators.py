@@ -82,6 +82,7 @@ def test_decode_tokens_example_edits_a_residual_model(tmp_path):
     from .test_examples import TINY, load_example
 
     result = load_example("decode_tokens").main(
-        [*TINY, "--model", "vqvae", "--param", "n_quantizers=2", "--plot",
+        [*TINY, "--model", "vqvae", "--param", "n_quantizers=2", "--param",
+         "downsampled_width=8", "--plot",
          str(tmp_path / "grid.png")])
     assert result["tokens_shape"][1] == 2 * 5 * 9 and 0.0 < result["fraction_edited"] <= 1.0
