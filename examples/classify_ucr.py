@@ -7,7 +7,7 @@ embeddings the SVC sees, and Hamming distance between the code ids (the share of
 positions where two series use different codes). A 1-NN on the raw series is the reference.
 
 Runs offline on aeon's bundled GunPoint. The default budget is the estimator's, 250
-optimizer steps: a default BT-VQVAE GunPoint fit took 28.5 s in ``examples/quickstart.py``
+optimizer steps: a default BT-VQVAE GunPoint fit took 32.4 s in ``examples/quickstart.py``
 on this project's 2-core machine (2 torch threads). ``--max-steps 50`` gives a first look:
 
     python examples/classify_ucr.py [--max-steps N] [--gamma G] [--param KEY=VALUE ...]

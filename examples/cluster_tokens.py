@@ -11,7 +11,7 @@ different seeds (:func:`btvqvae.evaluation.kmeans_silhouette`), and reports
   which is comparable.
 
 Runs offline on aeon's bundled GunPoint. The default budget is the estimator's, 250
-optimizer steps: a default BT-VQVAE GunPoint fit took 28.5 s in ``examples/quickstart.py``
+optimizer steps: a default BT-VQVAE GunPoint fit took 32.4 s in ``examples/quickstart.py``
 on this project's 2-core machine (2 torch threads). ``--max-steps 50`` gives a first look:
 
     python examples/cluster_tokens.py [--max-steps N] [--n-repeats R] [--param KEY=VALUE ...]

@@ -16,9 +16,10 @@ time span of the edited steps (a measure of how local a token is). ``--plot FILE
 the token grids of one series before and after the edit above its three curves.
 
 Runs offline on aeon's bundled GunPoint. The default budget is the estimator's, 250
-optimizer steps: on this project's 2-core machine (2 torch threads, a test suite running
-beside it) the default run's fit took 65 s and its edit moved the decoding by MSE 0.016,
-99 % of it inside the edited span; ``--max-steps 50`` fitted in 6 s (MSE 0.013, 94 %):
+optimizer steps. At the former defaults (one codebook, ``downsampled_width=8``) on this
+project's 2-core machine (2 torch threads, a test suite running beside it) the default
+run's fit took 65 s and its edit moved the decoding by MSE 0.016, 99 % of it inside the
+edited span; ``--max-steps 50`` fitted in 6 s (MSE 0.013, 94 %):
 
     python examples/decode_tokens.py [--model bt|vqvae] [--edit replace|swap] [--max-steps N]
     python examples/decode_tokens.py --max-steps 50 --plot tokens.png --index 3

@@ -12,7 +12,7 @@ on TEST.
     python examples/grid_search.py --dask local --n-jobs 2         # a local dask cluster
 
 Cost: (gammas x codebook sizes x cv folds + 1 refit) fits, 25 with the defaults. At the
-estimator's default budget (250 steps) one BT-VQVAE GunPoint fit took 28.5 s in
+estimator's default budget (250 steps) one BT-VQVAE GunPoint fit took 32.4 s in
 ``examples/quickstart.py`` on this project's 2-core machine (2 torch threads), so the full
 default search takes a quarter of an hour on one machine and far less on a cluster;
 ``--max-steps 50``, a smaller grid or smaller widths (``--param hidden_dim=16 --param
