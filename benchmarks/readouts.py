@@ -15,7 +15,7 @@ records carry ``readouts``, see :mod:`benchmarks.probes`) and writes one Markdow
 Only datasets every configuration and baseline ran are averaged, so the columns compare the
 same problems. ::
 
-    python -m benchmarks.readouts benchmarks/results/rvq/*.jsonl \\
+    python -m benchmarks.readouts benchmarks/results/rvq/{s1_w8,s8_w32,baselines}.jsonl \\
         --out benchmarks/results/rvq/readouts.md
 """
 
