@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 import torch
@@ -125,11 +126,27 @@ class VQVAENet(NeuralNet):
         finally:
             module.train(was_training)
 
-    def _batches(self, n: int) -> Iterator[slice]:
+    def _batch_size(self) -> int:
+        """Cases per inference batch: as many as the memory budget allows, at most 512."""
         per_case = max(1, self.module_.activations_per_case)
-        step = int(max(1, min(4096, INFERENCE_BUDGET // per_case)))
+        return int(max(1, min(512, INFERENCE_BUDGET // per_case)))
+
+    def _batches(self, n: int) -> Iterator[slice]:
+        step = self._batch_size()
         for start in range(0, n, step):
             yield slice(start, min(n, start + step))
+
+    def _run(self, fn, batch: torch.Tensor) -> torch.Tensor:
+        """``fn`` on ``batch`` padded with zeros to the fixed batch size, padding dropped.
+
+        Convolution kernels pick their algorithm by batch size, which moves float32 results
+        by rounding; one size for every batch makes each series' output independent of the
+        call it came in (sklearn's subset invariance), at the cost of a padded last batch.
+        """
+        n, size = len(batch), self._batch_size()
+        if n < size:
+            batch = torch.cat([batch, batch.new_zeros(size - n, *batch.shape[1:])])
+        return fn(batch)[:n]
 
     def _scaled(self, X: np.ndarray) -> torch.Tensor:
         # in float64: a tiny input_scale would overflow float32 arithmetic
@@ -146,7 +163,7 @@ class VQVAENet(NeuralNet):
         out = np.empty((len(X), n_features), dtype=np.int64 if readout.integer else X.dtype)
         with self.evaluating() as module:
             for part in self._batches(len(X)):
-                features = readout.encode(module, self._scaled(X[part]))
+                features = self._run(partial(readout.encode, module), self._scaled(X[part]))
                 out[part] = (features if readout.integer else features.float()).cpu().numpy()
         return out
 
@@ -161,7 +178,8 @@ class VQVAENet(NeuralNet):
         with self.evaluating() as module:
             for part in self._batches(len(Z)):
                 zb = torch.as_tensor(Z[part]).to(self.device)
-                series.append(readout.decode(module, zb).float().cpu().numpy().astype(np.float64))
+                decoded = self._run(partial(readout.decode, module), zb)
+                series.append(decoded.float().cpu().numpy().astype(np.float64))
         return np.concatenate(series) * self.input_scale + self.input_mean
 
     def __setstate__(self, state):
