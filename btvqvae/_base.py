@@ -34,6 +34,7 @@ from ._validation import (
     check_memory,
     check_series,
     check_token_ids,
+    non_finite_tensors,
     resolve_device,
 )
 from .nn.model import VQVAE
@@ -227,8 +228,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     def _check_finite_model(self) -> None:
         """Training may end on an update that made weights NaN/inf: never return that."""
-        bad = [name for name, value in self.net_.module_.state_dict().items()
-               if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+        bad = non_finite_tensors(self.net_.module_.state_dict())
         if bad:
             raise NonFiniteLossError(
                 f"training diverged: after the last update {len(bad)} weight tensors hold "

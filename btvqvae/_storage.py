@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from ._jsoncodec import NotJSONable, from_json, json_history, to_json
-from ._validation import available_device, resolve_device
+from ._validation import available_device, non_finite_tensors, resolve_device
 from ._version import __version__
 
 __all__ = ["FORMAT", "CorruptModelError", "estimator_classes", "load", "load_state", "save"]
@@ -308,14 +308,15 @@ def load_state(module: torch.nn.Module, state, source) -> None:
                  if k in state and tuple(state[k].shape) != tuple(v.shape)]
     problems += [f"{k}: saved {state[k].dtype}, model {v.dtype}" for k, v in expected.items()
                  if k in state and state[k].dtype != v.dtype]
-    if not problems:
-        problems = [f"{k} holds NaN or infinity" for k, v in state.items()
-                    if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if problems:
         raise CorruptModelError(
             f"the weights in {source} do not fit the architecture built from its params.json "
             f"({len(problems)} incompatible keys: {'; '.join(problems)}); the model was saved "
             "by an incompatible btvqvae version or the files were edited")
+    bad = non_finite_tensors(state)
+    if bad:
+        raise CorruptModelError(f"{source} holds NaN or infinity in {len(bad)} tensors "
+                                f"(e.g. {bad[0]}): the weights are damaged")
     module.load_state_dict(state)
 
 
