@@ -298,7 +298,8 @@ def check_callbacks(callbacks) -> None:
 
 #: Largest estimated training memory :func:`check_memory` lets through (bytes). The estimate
 #: counts weights with their gradients and AdamW state, the codebooks and the activations
-#: of one batch; it is rough (within a small factor), which is what a refusal needs.
+#: of one batch. It is a rough count, not calibrated against measured peaks: it only has to
+#: tell absurd configurations (terabytes) from workable ones.
 MEMORY_LIMIT = 16 * 2**30
 
 
