@@ -81,7 +81,9 @@ class VQVAETransformer(BaseVQVAETransformer):
         "bfloat16" runs convolutions and matrix products in bfloat16 (autocast) in training
         and inference, for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs; on this
         project's machine ``benchmarks.speed`` measured transform at 1.2x the float32 rate
-        with 99.46 % of tokens equal. STFTs, codebook distances and losses stay in float32.
+        with 99.46 % of tokens equal at the former defaults, and at 0.91x with 100 % equal
+        at today's (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and
+        losses stay in float32.
     output : {"embedding", "tokens", "histogram", "latent", "pooled"}, default="embedding"
         What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
         vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
@@ -254,7 +256,9 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         "bfloat16" runs convolutions and matrix products in bfloat16 (autocast) in training
         and inference, for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs; on this
         project's machine ``benchmarks.speed`` measured transform at 1.2x the float32 rate
-        with 99.46 % of tokens equal. STFTs, codebook distances and losses stay in float32.
+        with 99.46 % of tokens equal at the former defaults, and at 0.91x with 100 % equal
+        at today's (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and
+        losses stay in float32.
     output : {"embedding", "tokens", "histogram", "latent", "pooled"}, default="embedding"
         What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
         vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
