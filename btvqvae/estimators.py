@@ -10,7 +10,7 @@ from __future__ import annotations
 from ._base import BaseVQVAETransformer
 from ._validation import check_bool, check_choice, check_float, check_int_sequence
 from .augmentations import make_augmenter
-from .nn.model import RECON_TARGETS, BarlowTwinsVQVAE
+from .nn.model import RECON_TARGETS, VIEW_BATCHNORMS, BarlowTwinsVQVAE
 
 __all__ = ["VQVAETransformer", "BarlowTwinsVQVAETransformer"]
 
@@ -201,6 +201,11 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         per step (reference code) or the first view (thesis text).
     train_projector : bool, default=True
         Optimise the projector; False reproduces the reference, whose projector stayed random.
+    view_batchnorm : {"joint", "separate"}, default="joint"
+        "joint" (the reference) encodes the views and the reconstruction input as one batch,
+        so the encoder's BatchNorm statistics, which ``transform`` uses, are those of the
+        mix; "separate" encodes the reconstruction input alone, so they are the clean series'
+        (``recon_target="clean"``), and normalises the views by their own batch.
 
     n_fft : int, default=8
         STFT size; ``n_fft // 2 + 1`` frequency rows, hop ``n_fft // 4``.
@@ -319,18 +324,20 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
 
     def __init__(self, *, gamma=1.0, lambd=0.005, projector_dims=(512, 512),
                  augmentations=None, recon_target="clean", train_projector=True,
-                 n_fft=8, hidden_dim=32, codebook_size=32, code_dim=None, n_res_blocks=2,
-                 downsampled_width=32, commitment_weight=1.0, ema_decay=0.8, kmeans_init=True,
-                 dead_code_threshold=0.0, center_latents=False, n_quantizers=8,
-                 quantizer_dropout=False, max_steps=250, max_epochs=None, batch_size=128,
-                 lr=1e-3, weight_decay=1e-3, precision="float32", output="embedding",
-                 callbacks=None, device="cpu", verbose=0, random_state=None):
+                 view_batchnorm="joint", n_fft=8, hidden_dim=32, codebook_size=32,
+                 code_dim=None, n_res_blocks=2, downsampled_width=32, commitment_weight=1.0,
+                 ema_decay=0.8, kmeans_init=True, dead_code_threshold=0.0,
+                 center_latents=False, n_quantizers=8, quantizer_dropout=False, max_steps=250,
+                 max_epochs=None, batch_size=128, lr=1e-3, weight_decay=1e-3,
+                 precision="float32", output="embedding", callbacks=None, device="cpu",
+                 verbose=0, random_state=None):
         self.gamma = gamma
         self.lambd = lambd
         self.projector_dims = projector_dims
         self.augmentations = augmentations
         self.recon_target = recon_target
         self.train_projector = train_projector
+        self.view_batchnorm = view_batchnorm
         self.n_fft = n_fft
         self.hidden_dim = hidden_dim
         self.codebook_size = codebook_size
@@ -362,6 +369,7 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         check_int_sequence("projector_dims", self.projector_dims)
         check_choice("recon_target", self.recon_target, RECON_TARGETS)
         check_bool("train_projector", self.train_projector)
+        check_choice("view_batchnorm", self.view_batchnorm, VIEW_BATCHNORMS)
         make_augmenter(self.augmentations)  # raises a clear error for an unknown spec
 
     def _memory_params(self) -> dict:
@@ -374,7 +382,7 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
             self.n_channels_, self.n_timepoints_,
             projector_dims=check_int_sequence("projector_dims", self.projector_dims),
             recon_target=self.recon_target, augmenter=make_augmenter(self.augmentations),
-            generator=generator, **self._module_params())
+            view_batchnorm=self.view_batchnorm, generator=generator, **self._module_params())
 
     def _net_kwargs(self) -> dict:
         kwargs = {"gamma": self.gamma, "lambd": self.lambd}

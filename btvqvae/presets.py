@@ -19,7 +19,7 @@ _REFERENCE_COMMON = dict(
 
 _REFERENCE_BT = dict(
     lambd=0.005, projector_dims=(4096, 4096, 4096), augmentations="reference",
-    recon_target="random_view",
+    recon_target="random_view", view_batchnorm="joint",
 )
 
 

@@ -142,3 +142,46 @@ def test_without_gamma_and_augmentation_training_follows_the_plain_vqvae():
     plain = make_tiny(VQVAETransformer, **common).fit(X)
     bt = make_tiny(BarlowTwinsVQVAETransformer, gamma=0.0, augmentations="none", **common).fit(X)
     np.testing.assert_array_equal(bt.transform(X), plain.transform(X))
+
+
+def _scale_by_ten(x, *, generator):
+    return 10 * x + 3
+
+
+def _first_running_mean(module):
+    norm = next(m for m in module.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    return norm.running_mean.clone()
+
+
+@pytest.mark.parametrize("mode", ["joint", "separate"])
+def test_view_batchnorm_decides_whose_statistics_inference_uses(mode):
+    x = torch.randn(6, 1, 32, generator=torch.Generator().manual_seed(1))
+    kwargs = dict(hidden_dim=4, n_res_blocks=1, codebook_size=4, projector_dims=(8, 8),
+                  recon_target="clean", augmenter=Augmenter([_scale_by_ten]))
+    module = BarlowTwinsVQVAE(1, 32, view_batchnorm=mode,
+                              generator=torch.Generator().manual_seed(0), **kwargs).train()
+    clean_only = BarlowTwinsVQVAE(1, 32, generator=torch.Generator().manual_seed(0),
+                                  **kwargs).train()
+    sizes = []
+    module.encoder.register_forward_pre_hook(lambda m, args: sizes.append(len(args[0])))
+    out = module(x, generator=torch.Generator().manual_seed(2))
+    clean_only.encode(x)  # one BatchNorm update from the clean series alone
+    same = torch.allclose(_first_running_mean(module), _first_running_mean(clean_only))
+    assert same == (mode == "separate")
+    assert sizes == ([6, 12] if mode == "separate" else [18])
+    assert out.projections[0].shape == out.projections[1].shape == (6, 8)
+    assert torch.equal(out.x, x)
+    # The momenta are restored after the views' pass.
+    assert all(m.momentum == 0.1 for m in module.modules()
+               if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+
+
+def test_view_batchnorm_is_checked_and_trains_through_the_estimator():
+    X, _ = toy_series(n=16)
+    with pytest.raises(ValueError, match="view_batchnorm"):
+        make_tiny(BarlowTwinsVQVAETransformer, view_batchnorm="both").fit(X)
+    est = make_tiny(BarlowTwinsVQVAETransformer, view_batchnorm="separate").fit(X)
+    again = make_tiny(BarlowTwinsVQVAETransformer, view_batchnorm="separate").fit(X)
+    np.testing.assert_array_equal(est.transform(X), again.transform(X))
+    joint = make_tiny(BarlowTwinsVQVAETransformer).fit(X)
+    assert not np.array_equal(est.transform(X), joint.transform(X))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,9 +26,27 @@ from .projector import Projector
 from .quantizer import Quantized, ResidualVectorQuantizer, make_quantizer
 from .stft import istft, n_frames, n_freqs, stft
 
-__all__ = ["VQVAE", "BarlowTwinsVQVAE", "VQVAEOutput", "BarlowTwinsOutput", "RECON_TARGETS"]
+__all__ = ["VQVAE", "BarlowTwinsVQVAE", "VQVAEOutput", "BarlowTwinsOutput", "RECON_TARGETS",
+           "VIEW_BATCHNORMS", "frozen_running_stats"]
 
 RECON_TARGETS = ("random_view", "first_view", "clean")
+VIEW_BATCHNORMS = ("joint", "separate")
+
+
+@contextmanager
+def frozen_running_stats(module: nn.Module):
+    """Inside the block, training-mode BatchNorms of ``module`` normalise by the batch but
+    leave their running statistics as they are (momentum 0)."""
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+             and m.momentum is not None]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(norms, saved, strict=True):
+            m.momentum = momentum
 
 
 @dataclass
@@ -200,9 +219,12 @@ class VQVAE(nn.Module):
 class BarlowTwinsVQVAE(VQVAE):
     """Two augmented views through the shared encoder; Barlow Twins loss on pre-quantized z.
 
-    Both views (and the clean series for ``recon_target="clean"``) go through the encoder as
-    one batch, so every BatchNorm and the EMA codebook update once per step. Only the
-    reconstruction branch is quantized and decoded. Without the Barlow Twins term
+    By default (``view_batchnorm="joint"``) both views and, for ``recon_target="clean"``,
+    the clean series go through the encoder as one batch, so every BatchNorm normalises over
+    the mix and updates once per step. ``"separate"`` encodes the reconstruction input alone
+    (its batch sets the running statistics that inference uses) and then the two views as
+    one batch normalised by their own statistics, which leave the running ones untouched.
+    Only the reconstruction branch is quantized and decoded. Without the Barlow Twins term
     (``barlow_twins=False``, the net's γ = 0) only that branch is encoded at all.
 
     Parameters
@@ -214,6 +236,9 @@ class BarlowTwinsVQVAE(VQVAE):
         code), the first view (thesis text) or the un-augmented series.
     augmenter : object with ``two_views(x, generator=...)`` or None
         Makes the two views; None uses the series itself for both.
+    view_batchnorm : {"joint", "separate"}
+        Whether the encoder's BatchNorms see the views and the reconstruction input as one
+        batch or the reconstruction input alone (see above).
     **kwargs
         Passed to :class:`VQVAE` (``codebook_size``, ``n_quantizers``, ``quantizer_dropout``...).
     """
@@ -221,12 +246,17 @@ class BarlowTwinsVQVAE(VQVAE):
     def __init__(self, n_channels: int, n_timepoints: int, *,
                  projector_dims: Sequence[int] = (4096, 4096, 4096),
                  recon_target: str = "random_view", augmenter: TwoViews | None = None,
-                 generator: torch.Generator | None = None, **kwargs):
+                 view_batchnorm: str = "joint", generator: torch.Generator | None = None,
+                 **kwargs):
         generator = generator if generator is not None else torch.Generator()
         super().__init__(n_channels, n_timepoints, generator=generator, **kwargs)
         if recon_target not in RECON_TARGETS:
             raise ValueError(f"recon_target must be one of {RECON_TARGETS}, got {recon_target!r}")
+        if view_batchnorm not in VIEW_BATCHNORMS:
+            raise ValueError(f"view_batchnorm must be one of {VIEW_BATCHNORMS}, "
+                             f"got {view_batchnorm!r}")
         self.recon_target, self.augmenter = recon_target, augmenter
+        self.view_batchnorm = view_batchnorm
         with torch.random.fork_rng(devices=[]):
             self.projector = Projector(self.latent_shape[0], projector_dims)
         reset_parameters(self.projector, generator)
@@ -251,12 +281,19 @@ class BarlowTwinsVQVAE(VQVAE):
             u, z = self.encode(inputs[pick])  # (B, 2C, F, T), (B, D, F, T')
             out = self._branch(inputs[pick], u, z, generator)
             return BarlowTwinsOutput(**vars(out), projections=None)
-        u, z = self.encode(torch.cat(inputs))  # (nB, 2C, F, T), (nB, D, F, T')
-        part = slice(pick * b, (pick + 1) * b)
-        out = self._branch(inputs[pick], u[part], z[part], generator)
+        if self.view_batchnorm == "separate":
+            u, z = self.encode(inputs[pick])  # (B, 2C, F, T), (B, D, F, T')
+            out = self._branch(inputs[pick], u, z, generator)
+            with frozen_running_stats(self.encoder):
+                _, z_views = self.encode(torch.cat(inputs[:2]))  # (2B, D, F, T')
+        else:
+            u, z = self.encode(torch.cat(inputs))  # (nB, 2C, F, T), (nB, D, F, T')
+            part = slice(pick * b, (pick + 1) * b)
+            out = self._branch(inputs[pick], u[part], z[part], generator)
+            z_views = z[: 2 * b]  # (2B, D, F, T')
         projections = None
         # BatchNorm in the projector and the batch standardisation need two or more samples.
         if b > 1:
-            p = self.projector(z[: 2 * b])  # (2B, P)
+            p = self.projector(z_views)  # (2B, P)
             projections = (p[:b], p[b:])
         return BarlowTwinsOutput(**vars(out), projections=projections)
