@@ -11,6 +11,9 @@ Features
 Each name of :data:`btvqvae.readouts.READOUTS` through ``est.encode(X, output=name)``;
 ``tokens`` are one-hot encoded per position (code ids are labels, not magnitudes) and then
 probed without rescaling (``svc``) or with ``StandardScaler(with_mean=False)`` (``ridge``).
+Sparse read-outs (``bag``'s word counts) stay sparse: ``MaxAbsScaler`` replaces the
+``MinMaxScaler`` of ``svc``, which would centre them, and ``ridge`` scales them with
+``StandardScaler(with_mean=False)``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from scipy import sparse
 
 __all__ = ["PROBES", "score_readouts"]
 
@@ -25,29 +29,34 @@ PROBES = ("svc", "ridge")
 ALPHAS = np.logspace(-3, 3, 10)
 
 
-def _probe(name: str, sparse: bool):
+def _probe(name: str, kind: str):
+    """The probe ``name`` for features of ``kind``: "dense", "onehot" or (sparse) "counts"."""
     from sklearn.linear_model import RidgeClassifierCV
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
     from sklearn.svm import SVC
 
     if name == "svc":
-        steps = [] if sparse else [MinMaxScaler(feature_range=(-1, 1))]
+        steps = {"dense": [MinMaxScaler(feature_range=(-1, 1))], "onehot": [],
+                 "counts": [MaxAbsScaler()]}[kind]
         # gamma is unused by a linear kernel; fixing it spares libsvm the "scale" value,
         # which is not finite for constant features (a collapsed model's tokens)
         return make_pipeline(*steps, SVC(kernel="linear", C=1.0, gamma=1.0))
-    return make_pipeline(StandardScaler(with_mean=not sparse), RidgeClassifierCV(alphas=ALPHAS))
+    return make_pipeline(StandardScaler(with_mean=kind == "dense"),
+                         RidgeClassifierCV(alphas=ALPHAS))
 
 
 def _features(est, X_train, X_test, readout: str):
     Z_train = est.encode(X_train, output=readout)
     Z_test = est.encode(X_test, output=readout)
+    if sparse.issparse(Z_train):
+        return Z_train.astype(np.float64), Z_test.astype(np.float64), "counts"
     if readout != "tokens":
-        return Z_train.astype(np.float64), Z_test.astype(np.float64), False
+        return Z_train.astype(np.float64), Z_test.astype(np.float64), "dense"
     from sklearn.preprocessing import OneHotEncoder
 
     onehot = OneHotEncoder(handle_unknown="ignore").fit(Z_train)
-    return onehot.transform(Z_train), onehot.transform(Z_test), True
+    return onehot.transform(Z_train), onehot.transform(Z_test), "onehot"
 
 
 def score_readouts(est, X_train, y_train, X_test, y_test, readouts=None) -> dict:
@@ -58,10 +67,10 @@ def score_readouts(est, X_train, y_train, X_test, y_test, readouts=None) -> dict
     scores = {}
     for readout in readouts or READOUTS:
         start = time.perf_counter()
-        Z_train, Z_test, sparse = _features(est, X_train, X_test, readout)
+        Z_train, Z_test, kind = _features(est, X_train, X_test, readout)
         row = {"dim": int(Z_train.shape[1])}
         for probe in PROBES:
-            clf = _probe(probe, sparse).fit(Z_train, y_train)
+            clf = _probe(probe, kind).fit(Z_train, y_train)
             row[probe] = float(np.mean(clf.predict(Z_test) == y_test))
         row["seconds"] = time.perf_counter() - start
         scores[readout] = row

@@ -34,7 +34,7 @@ from .tables import markdown, paired_comparison
 
 __all__ = ["config_label", "load_frame", "main", "report"]
 
-DISCRETE = ("tokens", "embedding", "histogram", "pooled")
+DISCRETE = ("tokens", "embedding", "histogram", "pooled", "bag")
 CONTINUOUS = ("latent",)
 _IGNORED = {"random_state", "callbacks", "verbose", "device"}
 
@@ -105,8 +105,7 @@ def report(df: pd.DataFrame, chance: dict | None = None) -> str:
              "sharing two cores: upper bounds of a quiet machine's times).", ""]
     rows = []
     for config in configs:
-        readouts = [r for r in ("tokens", "embedding", "histogram", "pooled", "latent")
-                    if (config, r, "svc") in means]
+        readouts = [r for r in DISCRETE + CONTINUOUS if (config, r, "svc") in means]
         for readout in readouts:
             cells = [config, readout + ("" if readout in DISCRETE else " (continuous)")]
             for probe in ("svc", "ridge"):

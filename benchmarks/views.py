@@ -30,7 +30,7 @@ from .tables import markdown, paired_comparison
 
 __all__ = ["main", "paired_frame", "report"]
 
-READOUTS = ("tokens", "embedding", "histogram", "pooled", "latent")
+READOUTS = ("tokens", "embedding", "histogram", "pooled", "bag", "latent")
 
 
 def paired_frame(df: pd.DataFrame, config: str, reference: str) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
+from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -274,7 +275,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def _n_features_out(self) -> int:
         return READOUTS[self.output].n_features(self.net_.module_)
 
-    def transform(self, X: ArrayLike) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray | csr_matrix:
         """Encode series into the representation chosen by ``output``.
 
         Parameters
@@ -284,16 +285,24 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         Returns
         -------
-        Z : ndarray of shape (n_cases, n_features_out)
+        Z : ndarray or scipy.sparse.csr_matrix of shape (n_cases, n_features_out)
             ``"embedding"``: flattened quantized vectors ``(code_dim, freq, time)`` in X's float
             dtype; ``"tokens"``: int64 code ids ``(freq, time)`` (``(stage, freq, time)`` with
             ``n_quantizers > 1``); ``"histogram"``: each code's share of the series' tokens,
             per stage; ``"latent"``: continuous latents ``(code_dim, freq, time)``;
-            ``"pooled"``: time mean then time max of z_q ``(code_dim, freq)``.
+            ``"pooled"``: time mean then time max of z_q ``(code_dim, freq)``; ``"bag"``: a
+            CSR matrix of code and consecutive-pair counts per (stage, freq) over a time
+            pyramid, in X's float dtype (:mod:`btvqvae.readouts`, ``get_feature_names_out``).
         """
         return self.encode(X, output=self.output)
 
-    def encode(self, X: ArrayLike, output: str | None = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the output features: ``"<estimator><i>"``, or the words of ``"bag"``."""
+        names = super().get_feature_names_out(input_features)  # checks the fit and the input
+        words = READOUTS[self.output].feature_names
+        return names if words is None else np.asarray(words(self.net_.module_), dtype=object)
+
+    def encode(self, X: ArrayLike, output: str | None = None) -> np.ndarray | csr_matrix:
         """Like :meth:`transform`, with the output mode given here instead of ``output``."""
         check_is_fitted(self)
         output = self.output if output is None else output

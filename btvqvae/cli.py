@@ -241,6 +241,16 @@ def _load_model(path: str, allow_pickle: bool = False):
     return estimator
 
 
+def _check_dense_output(estimator, command: str) -> None:
+    """Refuse a sparse read-out (``output="bag"``) where the command needs dense latents."""
+    from .readouts import READOUTS
+
+    if READOUTS[estimator.output].sparse:
+        raise CLIError(f"{command} needs dense latents, but the model's output="
+                       f"{estimator.output!r} is a sparse matrix of {estimator._n_features_out} "
+                       "columns; fit it with a dense output (e.g. --param output=embedding)")
+
+
 def _format_value(value) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.4f}"
@@ -277,6 +287,7 @@ def _evaluate(args) -> int:
     if args.n_repeats < 1:
         raise CLIError(f"--n-repeats must be >= 1, got {args.n_repeats}")
     estimator = _load_model(args.model, args.allow_pickle)
+    _check_dense_output(estimator, "evaluate")
     X_train, y_train = _load_split(args.dataset, "train", args.data_dir)
     X_test, y_test = _load_split(args.dataset, "test", args.data_dir)
     report = evaluate(estimator, X_train, y_train, X_test, y_test, n_repeats=args.n_repeats,
@@ -326,6 +337,7 @@ def _plot(args) -> int:
                            "history.json); refit it to plot the losses")
         figure = plotting.plot_training_history(estimator)
     elif kind == "latents":
+        _check_dense_output(estimator, "plot --kind latents")
         figure = plotting.plot_latent_map(estimator.transform(X), y, method=args.method,
                                           random_state=args.random_state)
     elif kind == "tokens":

@@ -84,12 +84,14 @@ class VQVAETransformer(BaseVQVAETransformer):
         with 99.46 % of tokens equal at the former defaults, and at 0.91x with 100 % equal
         at today's (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and
         losses stay in float32.
-    output : {"embedding", "tokens", "histogram", "latent", "pooled"}, default="embedding"
+    output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
         What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
         vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
         stage), the continuous pre-quantization latents (*not* discrete: the reference every
-        discrete read-out is measured against), or the mean and max over time of the
-        quantized vectors per code dimension and frequency row.
+        discrete read-out is measured against), the mean and max over time of the quantized
+        vectors per code dimension and frequency row, or a bag of token words for linear
+        models: a sparse CSR matrix counting each code and each consecutive code pair per
+        stage and frequency row, in the whole series, its halves and its quarters.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -264,12 +266,14 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         with 99.46 % of tokens equal at the former defaults, and at 0.91x with 100 % equal
         at today's (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and
         losses stay in float32.
-    output : {"embedding", "tokens", "histogram", "latent", "pooled"}, default="embedding"
+    output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
         What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
         vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
         stage), the continuous pre-quantization latents (*not* discrete: the reference every
-        discrete read-out is measured against), or the mean and max over time of the
-        quantized vectors per code dimension and frequency row.
+        discrete read-out is measured against), the mean and max over time of the quantized
+        vectors per code dimension and frequency row, or a bag of token words for linear
+        models: a sparse CSR matrix counting each code and each consecutive code pair per
+        stage and frequency row, in the whole series, its halves and its quarters.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"

@@ -16,6 +16,7 @@ from functools import partial
 
 import numpy as np
 import torch
+from scipy import sparse
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler, PassthroughScoring
 from skorch.dataset import unpack_data
@@ -153,12 +154,16 @@ class VQVAENet(NeuralNet):
         X = (X.astype(np.float64) - self.input_mean) / self.input_scale
         return torch.from_numpy(X.astype(np.float32)).to(self.device)
 
-    def encode(self, X: np.ndarray, output: str | None = None) -> np.ndarray:
+    def encode(self, X: np.ndarray, output: str | None = None
+               ) -> np.ndarray | sparse.csr_matrix:
         """Series ``(n, C, L)`` in input units → features of read-out ``output``.
 
-        Code ids come back as int64, other features in X's float dtype.
+        Code ids come back as int64, other features in X's float dtype; a sparse read-out's
+        word counts as a CSR matrix in X's float dtype.
         """
         readout = READOUTS[self.output if output is None else output]
+        if readout.sparse:
+            return self._count_words(readout, X)
         n_features = readout.n_features(self.module_)
         out = np.empty((len(X), n_features), dtype=np.int64 if readout.integer else X.dtype)
         with self.evaluating() as module:
@@ -166,6 +171,25 @@ class VQVAENet(NeuralNet):
                 features = self._run(partial(readout.encode, module), self._scaled(X[part]))
                 out[part] = (features if readout.integer else features.float()).cpu().numpy()
         return out
+
+    def _count_words(self, readout, X: np.ndarray) -> sparse.csr_matrix:
+        """Each batch's word columns → unique (row, column, count) triplets → one CSR matrix,
+        without ever holding a dense row of the ``n_features`` columns."""
+        width = readout.n_features(self.module_)
+        empty = np.empty(0, dtype=np.int64)
+        rows, cols, counts = [empty], [empty], [empty]
+        with self.evaluating() as module:
+            for part in self._batches(len(X)):
+                words = self._run(partial(readout.encode, module), self._scaled(X[part]))
+                words = words.cpu().numpy()  # (b, n_words): a column per word occurrence
+                keys, n = np.unique(words + width * np.arange(len(words))[:, None],
+                                    return_counts=True)  # row-major keys of (row, column)
+                rows.append(part.start + keys // width)
+                cols.append(keys % width)
+                counts.append(n)
+        values = np.concatenate(counts).astype(X.dtype)
+        return sparse.csr_matrix((values, (np.concatenate(rows), np.concatenate(cols))),
+                                 shape=(len(X), width))
 
     def decode(self, Z: np.ndarray, output: str | None = None) -> np.ndarray:
         """Features of a decodable read-out → float64 series ``(n, C, L)`` in input units."""

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy import sparse
 
 from btvqvae.nn.model import VQVAE
 from btvqvae.readouts import READOUTS
@@ -30,11 +31,16 @@ def test_each_readout_has_its_declared_width_and_dtype(name, s):
     readout = READOUTS[name]
     with torch.no_grad():
         features = readout.encode(model, x)
-    assert features.shape == (6, readout.n_features(model))
-    assert (features.dtype == torch.int64) == readout.integer == (name == "tokens")
+    if readout.sparse:  # the column of every word occurrence, which the net counts
+        assert features.dtype == torch.int64 and len(features) == 6
+        assert 0 <= int(features.min()) and int(features.max()) < readout.n_features(model)
+    else:
+        assert features.shape == (6, readout.n_features(model))
+        assert (features.dtype == torch.int64) == readout.integer == (name == "tokens")
+    assert readout.sparse == (name == "bag") == (readout.feature_names is not None)
     d, f, t = model.latent_shape
     widths = {"tokens": s * f * t, "embedding": d * f * t, "histogram": s * 5,
-              "latent": d * f * t, "pooled": 2 * d * f}
+              "latent": d * f * t, "pooled": 2 * d * f, "bag": 7 * s * f * (5 + 5 * 5)}
     assert readout.n_features(model) == widths[name]
     assert readout.summary and "\n" not in readout.summary
     assert (readout.decode is not None) == (name in DECODABLE)
@@ -107,6 +113,7 @@ def test_the_net_allocates_and_fills_every_readout(s):
     for name, readout in READOUTS.items():
         Z = net.encode(X, name)
         assert Z.shape == (7, readout.n_features(net.module_))
+        assert sparse.issparse(Z) == readout.sparse
         assert Z.dtype == (np.int64 if readout.integer else np.float32)
         if readout.decode is not None:
             assert net.decode(Z, name).shape == X.shape

@@ -8,7 +8,7 @@ TINY = dict(hidden_dim=4, n_res_blocks=1, codebook_size=4, max_epochs=2, batch_s
 
 
 def _estimators():
-    for output in ("embedding", "tokens", "histogram", "latent", "pooled"):
+    for output in ("embedding", "tokens", "histogram", "latent", "pooled", "bag"):
         yield VQVAETransformer(output=output, random_state=0, **TINY)
         yield BarlowTwinsVQVAETransformer(output=output, projector_dims=(8, 8), random_state=0,
                                           **TINY)
