@@ -370,3 +370,36 @@ def test_readout_report_compares_every_readout_with_the_baselines(sweep, tmp_pat
                  "vqvae (", "bt_g1 (", "raw_svc", "minirocket"):
         assert name in text, name
     assert "best probe beats raw" in text
+
+
+def test_views_report_pairs_each_configuration_with_the_reference(sweep, tmp_path, capsys):
+    import pandas as pd
+
+    from benchmarks.readouts import load_frame
+    from benchmarks.views import main as views_main
+    from benchmarks.views import paired_frame, report
+
+    out, _ = sweep
+    df = load_frame([out])
+    vq = next(c for c in df["config"].unique() if c.startswith("vqvae"))
+    text = report(df, vq)
+    assert "## bt_g1" in text and "best discrete read-out" in text
+    assert "Δ accuracy on embedding" in text
+    # A configuration paired with an exact copy of itself: every read-out ties.
+    twin = df[df["config"] == vq].assign(config="twin")
+    both = pd.concat([df, twin])
+    section = report(both, vq).split("## twin")[1].split("## ")[0]
+    records = re.findall(r"\| (\d+) / (\d+) / (\d+) \|", section)
+    assert records and all(w == "0" and t != "0" and loss == "0" for w, t, loss in records)
+    assert "+0.000" in section and "-0." not in section
+    assert len(paired_frame(both, "twin", vq)) == 2 * len(twin)
+    # Only cells both ran are paired: drop one seed of the twin and it drops from both.
+    seeds = sorted(twin["seed"].unique())
+    if len(seeds) > 1:
+        part = paired_frame(pd.concat([df, twin[twin["seed"] != seeds[0]]]), "twin", vq)
+        assert seeds[0] not in set(part["seed"])
+    assert views_main([str(out), "--reference", "nope"]) == 2
+    assert "not in the results" in capsys.readouterr().err
+    target = tmp_path / "views.md"
+    assert views_main([str(out), "--reference", vq, "--out", str(target)]) == 0
+    assert target.read_text().startswith("# Each configuration vs")
