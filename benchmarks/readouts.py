@@ -115,6 +115,8 @@ def report(df: pd.DataFrame, chance: dict | None = None) -> str:
             if raw is not None:
                 stats = paired_comparison(best, raw)
                 cells.append(f"{stats['wins']}/{stats['n']} (p={stats['p']:.2g})")
+            else:
+                cells.append("—")  # no raw_svc baseline in the files
             at_chance = sum(best[d] <= chance[d] + 0.02 for d in complete if d in chance)
             cells.append(str(at_chance) if chance else "—")
             cells.append(f"{fit.get(config, np.nan):.1f}")
