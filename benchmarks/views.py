@@ -7,6 +7,8 @@ VQ-VAE?), but any two configurations of :mod:`benchmarks.readouts` can be paired
         benchmarks/results/views/*.jsonl --reference "vqvae (defaults)" \\
         --out benchmarks/results/views/screen.md
 
+``--seeds 0`` keeps one seed (a screen run at seed 0 only, seen beside seed 0 of the rest).
+
 For every configuration other than ``--reference`` the report keeps only the
 (dataset, seed) cells both ran, averages each dataset over those seeds and gives, per
 read-out and probe: both means, the mean difference, win / tie / loss over the datasets and
@@ -135,9 +137,13 @@ def main(argv=None) -> int:
                              "(as benchmarks.readouts prints it)")
     parser.add_argument("--readout", default="embedding", choices=READOUTS,
                         help="read-out of the per-dataset table")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="only these seeds (default: every seed in the files)")
     parser.add_argument("--out", help="Markdown file to write (default: print)")
     args = parser.parse_args(argv)
     df = load_frame(args.results)
+    if args.seeds is not None:
+        df = df[df["seed"].isin(args.seeds)]
     if df.empty:
         print("no usable records", file=sys.stderr)
         return 2
