@@ -197,7 +197,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         per view. None is the package default:
         amplitude, flip, slope, stft_phase, jitter in the reference order and strengths, the
         slope scaled to the series length; "reference" uses the unscaled slope. A list names
-        a subset and order, items being names, ``(name, params)`` pairs or callables.
+        a subset and order, items being names, ``(name, params)`` pairs or callables. The
+        NC-VQVAE views did no better (``benchmarks/results/views/screen.md``).
     recon_target : {"random_view", "first_view", "clean"}, default="clean"
         What the VQ-VAE branch reconstructs: the un-augmented series, a view chosen at random
         per step (reference code) or the first view (thesis text).
@@ -207,7 +208,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         "joint" (the reference) encodes the views and the reconstruction input as one batch,
         so the encoder's BatchNorm statistics, which ``transform`` uses, are those of the
         mix; "separate" encodes the reconstruction input alone, so they are the clean series'
-        (``recon_target="clean"``), and normalises the views by their own batch.
+        (``recon_target="clean"``), and normalises the views by their own batch. Measured
+        level on 12 development datasets (``benchmarks/results/views/screen_seed0.md``).
 
     n_fft : int, default=8
         STFT size; ``n_fft // 2 + 1`` frequency rows, hop ``n_fft // 4``.
