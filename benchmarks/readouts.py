@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .models import BASELINES, default_params
 from .records import read_records
-from .tables import markdown, paired_comparison
+from .tables import markdown, paired_comparison, write_report
 
 __all__ = ["config_label", "load_frame", "main", "report"]
 
@@ -157,10 +156,7 @@ def main(argv=None) -> int:
         print("no usable records", file=sys.stderr)
         return 2
     text = report(df, _chance(args.data_dir, sorted(df["dataset"].unique())))
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
+    write_report(text, args.out)
     return 0
 
 

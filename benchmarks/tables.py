@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pandas as pd
 from .models import BASELINES
 
 __all__ = ["FORMATS", "comparison_table", "main_table", "markdown", "metric_table",
-           "model_order", "paired_comparison", "seed_stats"]
+           "model_order", "paired_comparison", "seed_stats", "write_report"]
 
 #: Format of each metric in the tables (anything else: 3 decimals).
 FORMATS = {"intrinsic_dimension": ".1f", "embedding_dim": ".0f", "codebook_perplexity": ".2f",
@@ -156,3 +157,11 @@ def comparison_table(mean, pairs, scopes, tol=1e-9) -> str | None:
         return None
     return markdown(["comparison", "datasets", "n", "win / tie / loss", "mean Δ", "median Δ",
                      "Wilcoxon p"], rows)
+
+
+def write_report(text: str, out: str | None) -> None:
+    """Write a Markdown report to ``out``, or print it when ``out`` is None."""
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)

@@ -23,12 +23,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 
 import pandas as pd
 
 from .readouts import DISCRETE, load_frame
-from .tables import markdown, paired_comparison
+from .tables import markdown, paired_comparison, write_report
 
 __all__ = ["main", "paired_frame", "report"]
 
@@ -57,11 +56,9 @@ def _p(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.2g}"
 
 
-def _section(df: pd.DataFrame, config: str, reference: str, readout: str) -> list[str]:
-    rows = paired_frame(df, config, reference)
-    if rows.empty:
-        return [f"## {config}", "", f"No (dataset, seed) cell in common with {reference}.", ""]
-    a, b = _means(rows, config), _means(rows, reference)
+def _section(rows: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, config: str,
+             reference: str) -> list[str]:
+    """One configuration's tables; ``rows`` its paired cells, ``a`` / ``b`` their means."""
     seeds = sorted(rows["seed"].unique())
     fit = rows.groupby("config")["fit_seconds"].median()
     lines = [f"## {config}", "",
@@ -97,34 +94,33 @@ def _section(df: pd.DataFrame, config: str, reference: str, readout: str) -> lis
 
 
 def report(df: pd.DataFrame, reference: str, readout: str = "embedding") -> str:
-    configs = [c for c in dict.fromkeys(df["config"]) if c != reference
-               and (df.loc[df["config"] == c, "readout"] != "—").any()]
     if reference not in set(df["config"]):
         known = ", ".join(sorted(dict.fromkeys(df["config"])))
         raise ValueError(f"reference configuration {reference!r} is not in the results; "
                          f"they hold: {known}.")
+    configs = [c for c in dict.fromkeys(df["config"]) if c != reference
+               and (df.loc[df["config"] == c, "readout"] != "—").any()]
     lines = [f"# Each configuration vs {reference}", "",
              "Paired on the (dataset, seed) cells both ran; each dataset is the mean over "
              "those seeds. *this* is the configuration of the section, *reference* the one "
              "it is compared with; Δ = this − reference. Fit times: one torch thread per "
              "cell, two cells sharing two cores (upper bounds of a quiet machine's).", ""]
-    for config in configs:
-        lines += _section(df, config, reference, readout)
-    lines += [f"## Per dataset: Δ accuracy on {readout}, linear SVC", ""]
     header, table = ["dataset"], {}
     for config in configs:
         rows = paired_frame(df, config, reference)
         if rows.empty:
+            lines += [f"## {config}", "",
+                      f"No (dataset, seed) cell in common with {reference}.", ""]
             continue
         a, b = _means(rows, config), _means(rows, reference)
-        if (readout, "svc") not in a or (readout, "svc") not in b:
-            continue
-        header.append(config)
-        diff = a[(readout, "svc")] - b[(readout, "svc")]
-        for d, value in diff.items():
-            table.setdefault(d, {})[config] = f"{value:+.3f}"
+        lines += _section(rows, a, b, config, reference)
+        if (readout, "svc") in a and (readout, "svc") in b:
+            header.append(config)
+            for d, value in (a[(readout, "svc")] - b[(readout, "svc")]).items():
+                table.setdefault(d, {})[config] = f"{value:+.3f}"
     body = [[d] + [table[d].get(c, "—") for c in header[1:]] for d in sorted(table)]
-    lines += [markdown(header, body), ""]
+    lines += [f"## Per dataset: Δ accuracy on {readout}, linear SVC", "",
+              markdown(header, body), ""]
     return "\n".join(lines)
 
 
@@ -152,10 +148,7 @@ def main(argv=None) -> int:
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
+    write_report(text, args.out)
     return 0
 
 
