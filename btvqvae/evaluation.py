@@ -318,18 +318,19 @@ def reconstruction_mse(estimator: Any, X: Any, *, scaled: bool = True) -> float:
     return mse
 
 
-def evaluate(
-    estimator: Any,
-    X_train: Any,
-    y_train: Any,
-    X_test: Any,
-    y_test: Any,
-    *,
-    n_clusters: int | None = None,
-    n_repeats: int = 15,
-    variance: float = 0.95,
-    random_state: Any = None,
-) -> dict[str, float]:
+def _dense_latents(estimator: Any, X: Any) -> np.ndarray:
+    Z = estimator.transform(X)
+    if hasattr(Z, "tocsr"):  # scipy.sparse, e.g. output="bag"
+        raise TypeError(
+            "evaluate needs dense latents, but this estimator's transform returns a sparse "
+            f"matrix ({type(Z).__name__}, output={getattr(estimator, 'output', None)!r}); "
+            "evaluate a dense read-out, e.g. estimator.set_params(output='embedding')")
+    return check_array(Z, dtype=np.float64)
+
+
+def evaluate(estimator: Any, X_train: Any, y_train: Any, X_test: Any, y_test: Any, *,
+             n_clusters: int | None = None, n_repeats: int = 15, variance: float = 0.95,
+             random_state: Any = None) -> dict[str, float]:
     """All metrics of the thesis protocol for a fitted transformer, as one flat dict.
 
     Only ``transform``, ``encode`` and ``reconstruct``/``inverse_transform`` are called: the
@@ -339,6 +340,7 @@ def evaluate(
     Parameters
     ----------
     estimator : fitted transformer
+        Its ``transform`` must return dense latents (not ``output="bag"``).
     X_train, y_train, X_test, y_test : array-like
         The split the estimator was fitted on (train) and held-out data (test).
     n_clusters : int, optional
@@ -368,8 +370,7 @@ def evaluate(
         - ``reconstruction_mse``: :func:`reconstruction_mse` on the test split (scaled when
           the estimator has ``scale_``); NaN without ``inverse_transform``.
     """
-    Z_train = check_array(estimator.transform(X_train), dtype=np.float64)
-    Z_test = check_array(estimator.transform(X_test), dtype=np.float64)
+    Z_train, Z_test = (_dense_latents(estimator, X) for X in (X_train, X_test))
     y_test = np.asarray(y_test)
     if n_clusters is None:
         n_clusters = len(np.unique(y_test))

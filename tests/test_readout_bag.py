@@ -172,3 +172,11 @@ def test_benchmark_probes_score_the_sparse_bag_with_sparse_scalers(fitted):
     svc, ridge = _probe("svc", "counts"), _probe("ridge", "counts")
     assert isinstance(svc.steps[0][1], MaxAbsScaler)  # MinMaxScaler would densify the counts
     assert ridge.steps[0][1].with_mean is False
+
+
+def test_evaluate_refuses_the_sparse_bag_and_names_a_dense_read_out(fitted):
+    from btvqvae.evaluation import evaluate
+
+    est, X, y = fitted
+    with pytest.raises(TypeError, match=r"sparse matrix .*output='bag'.*set_params\(output="):
+        evaluate(est, X, y, X, y, n_repeats=1)
