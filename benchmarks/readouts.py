@@ -31,7 +31,7 @@ from .models import BASELINES, default_params
 from .records import read_records
 from .tables import markdown, paired_comparison, write_report
 
-__all__ = ["config_label", "load_frame", "main", "report"]
+__all__ = ["add_selection_arguments", "config_label", "load_frame", "main", "report", "select"]
 
 DISCRETE = ("tokens", "embedding", "histogram", "pooled", "bag")
 CONTINUOUS = ("latent",)
@@ -55,6 +55,7 @@ def load_frame(paths) -> pd.DataFrame:
             if "error" in record:
                 continue
             base = {"dataset": record["dataset"], "seed": record["seed"],
+                    "irregular": bool(record.get("irregular", False)),
                     "fit_seconds": record["fit_seconds"],
                     "chance": np.nan, "n_test": record["n_test"]}
             if record["family"] == "baseline":
@@ -66,6 +67,20 @@ def load_frame(paths) -> pd.DataFrame:
                     rows.append({**base, "config": config_label(record), "readout": readout,
                                  "probe": probe, "accuracy": scores[probe]})
     return pd.DataFrame(rows)
+
+
+def select(df: pd.DataFrame, seeds=None, equal_length: bool = False) -> pd.DataFrame:
+    """The rows of some seeds only and/or of the equal-length datasets only."""
+    if seeds is not None:
+        df = df[df["seed"].isin(seeds)]
+    return df[~df["irregular"]] if equal_length and not df.empty else df
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="only these seeds (default: every seed in the files)")
+    parser.add_argument("--equal-length", action="store_true",
+                        help="leave out the irregular datasets (records with irregular: true)")
 
 
 def _dataset_means(df: pd.DataFrame) -> pd.DataFrame:
@@ -150,8 +165,9 @@ def main(argv=None) -> int:
     parser.add_argument("results", nargs="+", help="JSON-lines results files")
     parser.add_argument("--out", help="Markdown file to write (default: print)")
     parser.add_argument("--data-dir", help="UCR folder, to count datasets at chance")
+    add_selection_arguments(parser)
     args = parser.parse_args(argv)
-    df = load_frame(args.results)
+    df = select(load_frame(args.results), args.seeds, args.equal_length)
     if df.empty:
         print("no usable records", file=sys.stderr)
         return 2

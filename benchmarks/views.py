@@ -26,7 +26,7 @@ import sys
 
 import pandas as pd
 
-from .readouts import DISCRETE, load_frame
+from .readouts import DISCRETE, add_selection_arguments, load_frame, select
 from .tables import markdown, paired_comparison, write_report
 
 __all__ = ["main", "paired_frame", "report"]
@@ -133,13 +133,10 @@ def main(argv=None) -> int:
                              "(as benchmarks.readouts prints it)")
     parser.add_argument("--readout", default="embedding", choices=READOUTS,
                         help="read-out of the per-dataset table")
-    parser.add_argument("--seeds", type=int, nargs="+",
-                        help="only these seeds (default: every seed in the files)")
     parser.add_argument("--out", help="Markdown file to write (default: print)")
+    add_selection_arguments(parser)
     args = parser.parse_args(argv)
-    df = load_frame(args.results)
-    if args.seeds is not None:
-        df = df[df["seed"].isin(args.seeds)]
+    df = select(load_frame(args.results), args.seeds, args.equal_length)
     if df.empty:
         print("no usable records", file=sys.stderr)
         return 2

@@ -403,3 +403,22 @@ def test_views_report_pairs_each_configuration_with_the_reference(sweep, tmp_pat
     target = tmp_path / "views.md"
     assert views_main([str(out), "--reference", vq, "--out", str(target)]) == 0
     assert target.read_text().startswith("# Each configuration vs")
+
+
+def test_reports_select_seeds_and_the_equal_length_datasets(sweep, tmp_path):
+    import pandas as pd
+
+    from benchmarks.readouts import main as readouts_main
+    from benchmarks.readouts import select
+
+    df = pd.DataFrame({"dataset": ["A", "A", "B"], "seed": [0, 1, 0],
+                       "irregular": [False, False, True]})
+    assert list(select(df, seeds=[0])["dataset"]) == ["A", "B"]
+    assert list(select(df, equal_length=True)["seed"]) == [0, 1]
+    assert list(select(df, [1], equal_length=True)["dataset"]) == ["A"]
+    assert list(select(df)["dataset"]) == ["A", "A", "B"]
+    out, _ = sweep
+    report = tmp_path / "readouts.md"
+    assert readouts_main([str(out), "--seeds", "0", "--equal-length", "--out", str(report)]) == 0
+    assert report.read_text().startswith("# Read-outs of the token models (")
+    assert "seeds 0)" in report.read_text().splitlines()[0]
