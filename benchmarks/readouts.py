@@ -31,7 +31,8 @@ from .models import BASELINES, default_params
 from .records import read_records
 from .tables import markdown, paired_comparison, write_report
 
-__all__ = ["add_selection_arguments", "config_label", "load_frame", "main", "report", "select"]
+__all__ = ["add_selection_arguments", "config_label", "dataset_means", "load_frame", "main",
+           "report", "select"]
 
 DISCRETE = ("tokens", "embedding", "histogram", "pooled", "bag")
 CONTINUOUS = ("latent",)
@@ -83,10 +84,18 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leave out the irregular datasets (records with irregular: true)")
 
 
-def _dataset_means(df: pd.DataFrame) -> pd.DataFrame:
-    """datasets × (config, readout, probe) of the mean accuracy over seeds."""
-    return df.groupby(["dataset", "config", "readout", "probe"])["accuracy"].mean().unstack(
-        ["config", "readout", "probe"])
+def dataset_means(df: pd.DataFrame) -> pd.DataFrame:
+    """datasets × (config, readout, probe) of the mean accuracy over seeds.
+
+    NaN where a read-out was scored on fewer of a dataset's seeds than its configuration ran
+    (a read-out added after some cells ran): a mean over other seeds would not compare.
+    """
+    keys = ["dataset", "config", "readout", "probe"]
+    stats = df.groupby(keys).agg(accuracy=("accuracy", "mean"), seeds=("seed", "nunique"))
+    ran = df.groupby(["dataset", "config"])["seed"].nunique().rename("ran")
+    stats = stats.join(ran, on=["dataset", "config"])
+    stats.loc[stats["seeds"] < stats["ran"], "accuracy"] = np.nan
+    return stats["accuracy"].unstack(["config", "readout", "probe"])
 
 
 def _chance(data_dir: str | None, datasets) -> dict:
@@ -103,8 +112,12 @@ def _chance(data_dir: str | None, datasets) -> dict:
 
 def report(df: pd.DataFrame, chance: dict | None = None) -> str:
     chance = chance or {}
-    means = _dataset_means(df)
-    complete = means.dropna().index.tolist()
+    means = dataset_means(df)
+    # A dataset counts when every configuration scored some read-out on it and every baseline
+    # ran; a read-out added after some cells ran (e.g. the bag) is averaged where it exists,
+    # and its row says over how many datasets.
+    ran = means.notna().T.groupby(level="config").any().T
+    complete = ran.index[ran.all(axis=1)].tolist()
     means = means.loc[complete]
     configs = [c for c in dict.fromkeys(df["config"]) if c not in BASELINES]
     baselines = [b for b in BASELINES if b in set(df["config"])]
@@ -121,17 +134,19 @@ def report(df: pd.DataFrame, chance: dict | None = None) -> str:
     for config in configs:
         readouts = [r for r in DISCRETE + CONTINUOUS if (config, r, "svc") in means]
         for readout in readouts:
-            cells = [config, readout + ("" if readout in DISCRETE else " (continuous)")]
-            for probe in ("svc", "ridge"):
-                column = means[(config, readout, probe)]
-                cells.append(f"{column.mean():.3f}")
             best = means[[(config, readout, p) for p in ("svc", "ridge")]].max(axis=1)
+            scored = best.notna()
+            cells = [config, readout + ("" if readout in DISCRETE else " (continuous)")
+                     + ("" if scored.all() else f" ({scored.sum()} of {len(best)} datasets)")]
+            for probe in ("svc", "ridge"):
+                cells.append(f"{means[(config, readout, probe)].mean():.3f}")
             if raw is not None:
                 stats = paired_comparison(best, raw)
                 cells.append(f"{stats['wins']}/{stats['n']} (p={stats['p']:.2g})")
             else:
                 cells.append("—")  # no raw_svc baseline in the files
-            at_chance = sum(best[d] <= chance[d] + 0.02 for d in complete if d in chance)
+            at_chance = sum(best[d] <= chance[d] + 0.02 for d in complete
+                            if d in chance and scored[d])
             cells.append(str(at_chance) if chance else "—")
             cells.append(f"{fit.get(config, np.nan):.1f}")
             rows.append(cells)

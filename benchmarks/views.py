@@ -26,7 +26,7 @@ import sys
 
 import pandas as pd
 
-from .readouts import DISCRETE, add_selection_arguments, load_frame, select
+from .readouts import DISCRETE, add_selection_arguments, dataset_means, load_frame, select
 from .tables import markdown, paired_comparison, write_report
 
 __all__ = ["main", "paired_frame", "report"]
@@ -47,9 +47,7 @@ def paired_frame(df: pd.DataFrame, config: str, reference: str) -> pd.DataFrame:
 
 def _means(rows: pd.DataFrame, config: str) -> pd.DataFrame:
     """datasets × (readout, probe): mean accuracy over the paired seeds."""
-    own = rows[rows["config"] == config]
-    return own.groupby(["dataset", "readout", "probe"])["accuracy"].mean().unstack(
-        ["readout", "probe"])
+    return dataset_means(rows[rows["config"] == config])[config]
 
 
 def _p(value: float) -> str:
@@ -69,17 +67,22 @@ def _section(rows: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, config: str,
         for probe in ("svc", "ridge"):
             if (name, probe) not in a or (name, probe) not in b:
                 continue
-            c = paired_comparison(a[(name, probe)], b[(name, probe)])
+            x, y = a[(name, probe)], b[(name, probe)]
+            both = x.notna() & y.notna()  # a read-out added after some cells ran
+            c = paired_comparison(x, y)
             label = name + ("" if name in DISCRETE else " (continuous)")
-            table.append([label, probe, f"{a[(name, probe)].mean():.3f}",
-                          f"{b[(name, probe)].mean():.3f}", f"{c['mean_diff']:+.3f}",
+            if not both.all():
+                label += f" ({both.sum()} of {len(both)} datasets)"
+            table.append([label, probe, f"{x[both].mean():.3f}",
+                          f"{y[both].mean():.3f}", f"{c['mean_diff']:+.3f}",
                           f"{c['wins']} / {c['ties']} / {c['losses']}", _p(c["p"])])
     lines += [markdown(["read-out", "probe", "this", "reference", "mean Δ",
                         "win / tie / loss", "Wilcoxon p"], table), ""]
     best = []
     for label, columns in (("best read-out", list(a.columns)),
                            ("best discrete read-out", [c for c in a.columns if c[0] in DISCRETE])):
-        cols = [c for c in columns if c in b.columns]
+        cols = [c for c in columns  # read-outs scored on every paired dataset
+                if c in b.columns and a[c].notna().all() and b[c].notna().all()]
         if not cols:
             continue
         top_a = max(cols, key=lambda c: a[c].mean())

@@ -422,3 +422,18 @@ def test_reports_select_seeds_and_the_equal_length_datasets(sweep, tmp_path):
     assert readouts_main([str(out), "--seeds", "0", "--equal-length", "--out", str(report)]) == 0
     assert report.read_text().startswith("# Read-outs of the token models (")
     assert "seeds 0)" in report.read_text().splitlines()[0]
+
+
+def test_a_readout_missing_on_some_seeds_is_not_averaged_over_the_others():
+    import pandas as pd
+
+    from benchmarks.readouts import dataset_means
+
+    rows = [{"dataset": "A", "config": "c", "readout": r, "probe": "svc", "seed": s, "accuracy": a}
+            for r, s, a in (("embedding", 0, 0.6), ("embedding", 1, 0.8), ("bag", 1, 0.9))]
+    rows.append({"dataset": "B", "config": "c", "readout": "bag", "probe": "svc", "seed": 0,
+                 "accuracy": 0.7})
+    means = dataset_means(pd.DataFrame(rows))
+    assert means.loc["A", ("c", "embedding", "svc")] == pytest.approx(0.7)
+    assert pd.isna(means.loc["A", ("c", "bag", "svc")])  # scored on seed 1 of 0 and 1
+    assert means.loc["B", ("c", "bag", "svc")] == pytest.approx(0.7)
