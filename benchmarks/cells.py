@@ -164,7 +164,9 @@ def _token_model(cell: Cell, X_train, y_train, X_test, y_test) -> dict:
     metrics = evaluate(est, X_train, y_train, X_test, y_test, n_repeats=cell.n_repeats,
                        random_state=cell.seed)
     evaluate_seconds = time.perf_counter() - start
-    readouts = score_readouts(est, X_train, y_train, X_test, y_test)
+    # evaluate's svc_linear is the svc probe of the default read-out: not fitted twice
+    known = {"embedding": {"svc": metrics["svc_linear"]}} if est.output == "embedding" else None
+    readouts = score_readouts(est, X_train, y_train, X_test, y_test, known=known)
     return dict(metrics, accuracy=metrics["svc_linear"], fit_seconds=fit_seconds,
                 transform_seconds=transform_seconds,
                 evaluate_seconds=evaluate_seconds, readouts=readouts, n_iter=int(est.n_iter_),

@@ -65,6 +65,8 @@ def load_frame(paths) -> pd.DataFrame:
                 continue
             for readout, scores in (record.get("readouts") or {}).items():
                 for probe in ("svc", "ridge"):
+                    if scores.get(probe) is None:  # not run (see benchmarks.probes, Cost)
+                        continue
                     rows.append({**base, "config": config_label(record), "readout": readout,
                                  "probe": probe, "accuracy": scores[probe]})
     return pd.DataFrame(rows)
@@ -132,14 +134,21 @@ def report(df: pd.DataFrame, chance: dict | None = None) -> str:
              "sharing two cores: upper bounds of a quiet machine's times).", ""]
     rows = []
     for config in configs:
-        readouts = [r for r in DISCRETE + CONTINUOUS if (config, r, "svc") in means]
-        for readout in readouts:
-            best = means[[(config, readout, p) for p in ("svc", "ridge")]].max(axis=1)
+        for readout in DISCRETE + CONTINUOUS:
+            columns = [(config, readout, p) for p in ("svc", "ridge") if (config, readout, p)
+                       in means]
+            if not columns:
+                continue
+            best = means[columns].max(axis=1)
             scored = best.notna()
             cells = [config, readout + ("" if readout in DISCRETE else " (continuous)")
                      + ("" if scored.all() else f" ({scored.sum()} of {len(best)} datasets)")]
             for probe in ("svc", "ridge"):
-                cells.append(f"{means[(config, readout, probe)].mean():.3f}")
+                column = means.get((config, readout, probe))
+                n = 0 if column is None else int(column.notna().sum())
+                # a probe skipped on some datasets (benchmarks.probes, Cost) says on how many
+                cells.append("—" if n == 0 else f"{column.mean():.3f}"
+                             + ("" if n == scored.sum() else f" ({n})"))
             if raw is not None:
                 stats = paired_comparison(best, raw)
                 cells.append(f"{stats['wins']}/{stats['n']} (p={stats['p']:.2g})")

@@ -437,3 +437,24 @@ def test_a_readout_missing_on_some_seeds_is_not_averaged_over_the_others():
     assert means.loc["A", ("c", "embedding", "svc")] == pytest.approx(0.7)
     assert pd.isna(means.loc["A", ("c", "bag", "svc")])  # scored on seed 1 of 0 and 1
     assert means.loc["B", ("c", "bag", "svc")] == pytest.approx(0.7)
+
+
+def test_readout_report_says_on_how_many_datasets_a_skipped_probe_was_run():
+    import pandas as pd
+
+    from benchmarks.readouts import report
+
+    base = {"seed": 0, "irregular": False, "fit_seconds": 1.0, "chance": float("nan"),
+            "n_test": 10}
+    rows = [dict(base, dataset=d, config="raw_svc", readout="—", probe="own", accuracy=0.5)
+            for d in ("A", "B")]
+    for d, svc in (("A", 0.9), ("B", None)):  # B: too many training series for the SVC
+        for readout in ("embedding", "pooled"):
+            rows.append(dict(base, dataset=d, config="vq", readout=readout, probe="ridge",
+                             accuracy=0.7))
+            if readout == "embedding" or svc is not None:
+                rows.append(dict(base, dataset=d, config="vq", readout=readout, probe="svc",
+                                 accuracy=0.8 if readout == "embedding" else svc))
+    text = report(pd.DataFrame(rows))
+    assert "| vq | embedding | 0.800 | 0.700 | 2/2" in text
+    assert "| vq | pooled | 0.900 (1) | 0.700 | 2/2" in text

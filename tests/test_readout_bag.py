@@ -180,3 +180,19 @@ def test_evaluate_refuses_the_sparse_bag_and_names_a_dense_read_out(fitted):
     est, X, y = fitted
     with pytest.raises(TypeError, match=r"sparse matrix .*output='bag'.*set_params\(output="):
         evaluate(est, X, y, X, y, n_repeats=1)
+
+
+def test_benchmark_probes_reuse_known_scores_and_skip_svc_on_large_training_sets(fitted):
+    est, X, y = fitted
+    X_test, y_test = toy_series(seed=1)
+    full = score_readouts(est, X, y, X_test, y_test, readouts=["embedding", "pooled"])
+    known = {"embedding": {"svc": 0.123}}
+    capped = score_readouts(est, X, y, X_test, y_test, readouts=["embedding", "pooled"],
+                            known=known, svc_max_train=len(y) - 1)
+    assert capped["embedding"]["svc"] == 0.123  # taken as given, not refitted
+    assert capped["pooled"]["svc"] is None  # more training series than the cap
+    for readout in ("embedding", "pooled"):
+        assert capped[readout]["ridge"] == full[readout]["ridge"]
+    uncapped = score_readouts(est, X, y, X_test, y_test, readouts=["pooled"],
+                              svc_max_train=len(y))
+    assert uncapped["pooled"]["svc"] == full["pooled"]["svc"]
