@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import tempfile
@@ -229,6 +230,15 @@ def _run_here(cell: Cell, memory_method: str) -> dict:
         return _failure(cell, traceback.format_exc())
 
 
+def _signal_reason(returncode: int) -> str:
+    """Why a cell's process died, as far as its exit code tells (negative: a signal)."""
+    if returncode >= 0:
+        return ""
+    name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else "?"
+    hint = ": out of memory?" if -returncode == signal.SIGKILL else ""
+    return f" (killed by {name}{hint})"
+
+
 def _run_isolated(cell: Cell) -> dict:
     """Run the cell in a new interpreter (``python -m benchmarks.cells IN OUT``).
 
@@ -250,7 +260,7 @@ def _run_isolated(cell: Cell) -> dict:
             return _failure(cell, f"could not start the cell's process: {err}")
         if proc.returncode != 0 or not outbox.exists():
             tail = "\n".join(proc.stderr.decode(errors="replace").splitlines()[-20:])
-            reason = " (killed: out of memory?)" if proc.returncode < 0 else ""
+            reason = _signal_reason(proc.returncode)
             return _failure(cell, f"the cell's process exited with code {proc.returncode}"
                                   f"{reason}\n{tail}")
         return pickle.loads(outbox.read_bytes())

@@ -458,3 +458,11 @@ def test_readout_report_says_on_how_many_datasets_a_skipped_probe_was_run():
     text = report(pd.DataFrame(rows))
     assert "| vq | embedding | 0.800 | 0.700 | 2/2" in text
     assert "| vq | pooled | 0.900 (1) | 0.700 | 2/2" in text
+
+
+def test_a_dead_cells_signal_is_named_and_only_sigkill_suggests_memory():
+    from benchmarks.cells import _signal_reason
+
+    assert _signal_reason(0) == "" and _signal_reason(1) == ""
+    assert _signal_reason(-15) == " (killed by SIGTERM)"
+    assert _signal_reason(-9) == " (killed by SIGKILL: out of memory?)"
