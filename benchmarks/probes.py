@@ -18,12 +18,14 @@ Sparse read-outs (``bag``'s word counts) stay sparse: ``MaxAbsScaler`` replaces 
 Cost
 ----
 libsvm's linear ``SVC`` grows faster than quadratically with the training set: on
-ElectricDevices (8,926 training series, 6,080 embedding features) one fit takes about ten
-minutes here, and a cell has one per read-out. Above :data:`SVC_MAX_TRAIN` training series
-only the read-outs given in ``known`` keep an ``svc`` score (the embedding's is
-:func:`btvqvae.evaluation.evaluate`'s ``svc_linear``, the same pipeline on the same
-features); the others record ``svc: None`` and keep ``ridge``. Of the development panel this
-concerns ElectricDevices, FordA and FordB.
+ElectricDevices (8,926 training series) a cell that fitted it for every read-out was still
+in the fourth read-out's fit after 25 minutes here (seen with py-spy; the cell was stopped).
+With the limit below, that dataset's cells spend about 690 s in these probes
+(``readouts.*.seconds`` of ``benchmarks/results/panel/thesis.jsonl``). Above
+:data:`SVC_MAX_TRAIN` training series only the read-outs given in ``known`` keep an
+``svc`` score (the embedding's is :func:`btvqvae.evaluation.evaluate`'s ``svc_linear``,
+the same pipeline on the same features); the others record ``svc: None`` and keep
+``ridge``. Of the development panel this concerns ElectricDevices, FordA and FordB.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def _section(rows: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, config: str,
             if (name, probe) not in a or (name, probe) not in b:
                 continue
             x, y = a[(name, probe)], b[(name, probe)]
-            both = x.notna() & y.notna()  # a read-out added after some cells ran
+            both = x.notna() & y.notna()  # a read-out added late, or a probe skipped
             c = paired_comparison(x, y)
             label = name + ("" if name in DISCRETE else " (continuous)")
             if not both.all():
