@@ -129,9 +129,11 @@ def test_estimator_feature_names_are_the_bag_words_and_others_keep_sklearns(fitt
     assert dense.get_feature_names_out()[0] == "vqvaetransformer0"
 
 
-# unscaled counts are fine for libsvm; liblinear converges once MaxAbsScaler bounds them
+# unscaled counts are fine for libsvm; liblinear wants them bounded (MaxAbsScaler) and, on
+# these 700 columns, more than its default 1,000 iterations to converge without a warning
 @pytest.mark.parametrize("steps", [[("svc", SVC(kernel="linear"))],
-                                   [("scale", MaxAbsScaler()), ("svc", LinearSVC())]],
+                                   [("scale", MaxAbsScaler()),
+                                    ("svc", LinearSVC(max_iter=10_000))]],
                          ids=["SVC", "LinearSVC"])
 def test_linear_models_on_the_bag_separate_held_out_toy_classes(steps):
     X, y = toy_series()
