@@ -98,6 +98,41 @@ def test_indices_are_in_range_and_the_stage_codes_sum_to_z_q(s, k, d, b, f, t, s
         residual = residual - stage.lookup(out.indices[:, i])
 
 
+def _grid_forward(q, z, generator):
+    """The stages chained on the (B, D, F, T) grid: what forward's row layout must equal."""
+    residual, total, indices = z.detach().float(), 0.0, []
+    for stage in q.stages:
+        ids, codes = stage.quantize(residual, generator)
+        residual, total = residual - codes, total + codes
+        indices.append(ids)
+    return z + (total - z).detach(), torch.stack(indices, dim=1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(s=st.integers(1, 4), d=st.integers(1, 3), b=st.integers(1, 3), f=st.integers(1, 3),
+       t=st.integers(1, 3), centred=st.booleans(), training=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_rows_give_the_grid_result_to_the_bit_and_leave_z_untouched(s, d, b, f, t, centred,
+                                                                    training, seed):
+    options = dict(kmeans_init=True, dead_code_threshold=0.5,
+                   center_shape=(f, t) if centred else None)
+    q, ref = _rvq(s, 4, d, seed, **options), _rvq(s, 4, d, seed, **options)
+    q.train(training), ref.train(training)
+    z = torch.randn(b, d, f, t, generator=torch.Generator().manual_seed(seed + 1))
+    before = z.clone()
+    out = q(z, generator=torch.Generator().manual_seed(seed + 2))
+    z_q, indices = _grid_forward(ref, z, torch.Generator().manual_seed(seed + 2))
+    assert torch.equal(z, before)
+    assert torch.equal(out.indices, indices) and torch.equal(out.z_q, z_q)
+    assert _same_state(_state(q), _state(ref))
+
+
+def test_rows_of_a_centred_stage_are_refused():
+    stage = VectorQuantizer(4, 2, center_shape=(1, 1))
+    with pytest.raises(ValueError, match="centred quantizer needs the grid"):
+        stage.quantize_rows(torch.zeros(3, 2))
+
+
 @settings(max_examples=15, deadline=None)
 @given(s=st.integers(2, 5), seed=st.integers(0, 1000))
 def test_quantization_error_does_not_grow_with_the_number_of_stages_used(s, seed):

@@ -40,7 +40,7 @@ def _nearest(flat: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     """Index of the nearest code (squared Euclidean) for each row of ``flat`` ``(N, D)``."""
     # ||f - c||² = ||f||² - 2 f·c + ||c||²; the first term does not change the argmin.
     scores = torch.addmm((codebook * codebook).sum(1), flat, codebook.t(), alpha=-2.0)  # (N, K)
-    return scores.argmin(dim=1)
+    return scores.min(dim=1).indices  # the first minimum, as argmin; faster on CPU
 
 
 def kmeans(data: torch.Tensor, k: int, n_iter: int, generator: torch.Generator) -> torch.Tensor:
@@ -149,13 +149,31 @@ class VectorQuantizer(nn.Module):
                 self._update_mean(target)
             target = target - self.latent_mean
         flat = target.permute(0, 2, 3, 1).reshape(-1, d)  # (B*F*T, D)
+        indices = self._nearest_updating(flat, generator).reshape(b, f, t)
+        return indices, self.lookup(indices).to(z.dtype)  # (B, F, T), (B, D, F, T)
+
+    def quantize_rows(self, rows: torch.Tensor, generator: torch.Generator | None = None
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Float vectors ``(N, D)`` → (code ids ``(N,)``, code vectors ``(N, D)``).
+
+        :meth:`quantize` without the grid: no permutation to and from ``(B, D, F, T)``,
+        which is what the residual stages, chained, spend most of their time on. Only for an
+        uncentred quantizer (centring needs the grid positions).
+        """
+        if self.centered:
+            raise ValueError("a centred quantizer needs the grid: use quantize(z)")
+        indices = self._nearest_updating(rows, generator)
+        return indices, F.embedding(indices, self.codebook)
+
+    def _nearest_updating(self, flat: torch.Tensor, generator: torch.Generator | None
+                          ) -> torch.Tensor:
+        """Nearest code of each row; in training the codebook updates first (and then)."""
         if self.training and not bool(self.initialized):
             self._kmeans_init(flat, generator)
-        indices = _nearest(flat, self.codebook)  # (B*F*T,)
+        indices = _nearest(flat, self.codebook)  # (N,)
         if self.training:
             self._ema_update(flat, indices, generator)
-        indices = indices.reshape(b, f, t)
-        return indices, self.lookup(indices).to(z.dtype)  # (B, F, T), (B, D, F, T)
+        return indices
 
     @torch.no_grad()
     def _update_mean(self, z: torch.Tensor) -> None:
@@ -261,15 +279,25 @@ class ResidualVectorQuantizer(nn.Module):
         return z_q
 
     def forward(self, z: torch.Tensor, generator: torch.Generator | None = None) -> Quantized:
-        residual = z.detach().float()  # (B, D, F, T)
+        b, d, f, t = z.shape
+        grid = z.detach().float()  # (B, D, F, T)
+        # the stages chain on rows (B·F·T, D), one permutation in and one out; the sums run
+        # in the same order as on the grid, so the result is the same to the bit
+        # (a copy always: the stages subtract in place, and a reshape could be a view of z)
+        residual = grid.permute(0, 2, 3, 1).clone(memory_format=torch.contiguous_format)
+        residual = residual.view(-1, d)
         total = torch.zeros_like(residual)
         indices = []
         for stage in self.stages[: self._n_used(generator)]:
-            ids, codes = stage.quantize(residual, generator)  # (B, F, T), (B, D, F, T)
-            residual = residual - codes
-            total = total + codes
-            indices.append(ids)
-        codes = total.to(z.dtype)
+            if stage.centered:  # stage 0 only: its position means need the grid
+                ids, codes = stage.quantize(grid, generator)  # (B, F, T), (B, D, F, T)
+                ids, codes = ids.reshape(-1), codes.permute(0, 2, 3, 1).reshape(-1, d)
+            else:
+                ids, codes = stage.quantize_rows(residual, generator)  # (N,), (N, D)
+            residual.sub_(codes)  # in place: a fresh tensor that no stage keeps
+            total.add_(codes)
+            indices.append(ids.reshape(b, f, t))
+        codes = total.reshape(b, f, t, d).permute(0, 3, 1, 2).contiguous().to(z.dtype)
         commitment = F.mse_loss(z, codes)
         z_q = z + (codes - z).detach()  # straight-through estimator on the sum
         return Quantized(z_q=z_q, indices=torch.stack(indices, dim=1), commitment=commitment)
