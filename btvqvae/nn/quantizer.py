@@ -273,10 +273,18 @@ class ResidualVectorQuantizer(nn.Module):
         if indices.dim() != 4 or not 1 <= indices.shape[1] <= self.n_quantizers:
             raise ValueError(f"indices must have shape (B, s, F, T) with 1 <= s <= "
                              f"{self.n_quantizers} stages, got {tuple(indices.shape)}")
-        z_q = self.stages[0].lookup(indices[:, 0])  # (B, D, F, T)
+        b, _, f, t = indices.shape
+        first = self.stages[0]
+        # summed as rows (B·F·T, D) in stage order: the grid's sums to the bit, without a
+        # permuted operand per stage
+        total = F.embedding(indices[:, 0].reshape(-1), first.codebook)
+        if first.centered:
+            means = first.latent_mean.permute(1, 2, 0)  # (F, T, D)
+            total = (total.view(b, f, t, -1) + means).view(b * f * t, -1)
         for s in range(1, indices.shape[1]):
-            z_q = z_q + self.stages[s].lookup(indices[:, s])
-        return z_q
+            total.add_(F.embedding(indices[:, s].reshape(-1), self.stages[s].codebook))
+        # left permuted, as the per-stage sum was: the decoder's convolutions round by layout
+        return total.view(b, f, t, -1).permute(0, 3, 1, 2)
 
     def forward(self, z: torch.Tensor, generator: torch.Generator | None = None) -> Quantized:
         b, d, f, t = z.shape
