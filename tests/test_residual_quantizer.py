@@ -125,6 +125,10 @@ def test_rows_give_the_grid_result_to_the_bit_and_leave_z_untouched(s, d, b, f, 
     assert torch.equal(z, before)
     assert torch.equal(out.indices, indices) and torch.equal(out.z_q, z_q)
     assert _same_state(_state(q), _state(ref))
+    summed = q.stages[0].lookup(indices[:, 0])
+    for i in range(1, s):
+        summed = summed + q.stages[i].lookup(indices[:, i])
+    assert torch.equal(q.lookup(indices), summed)
 
 
 def test_rows_of_a_centred_stage_are_refused():
