@@ -167,7 +167,7 @@ class VectorQuantizer(nn.Module):
 
     def _nearest_updating(self, flat: torch.Tensor, generator: torch.Generator | None
                           ) -> torch.Tensor:
-        """Nearest code of each row; in training the codebook updates first (and then)."""
+        """Nearest code of each row; in training, k-means init runs before, the EMA after."""
         if self.training and not bool(self.initialized):
             self._kmeans_init(flat, generator)
         indices = _nearest(flat, self.codebook)  # (N,)
