@@ -276,11 +276,11 @@ class ResidualVectorQuantizer(nn.Module):
         b, _, f, t = indices.shape
         first = self.stages[0]
         # summed as rows (B·F·T, D) in stage order: the grid's sums to the bit, without a
-        # permuted operand per stage
-        total = F.embedding(indices[:, 0].reshape(-1), first.codebook)
+        # permuted operand per stage (a centred stage 0 adds its means on the grid)
         if first.centered:
-            means = first.latent_mean.permute(1, 2, 0)  # (F, T, D)
-            total = (total.view(b, f, t, -1) + means).view(b * f * t, -1)
+            total = first.lookup(indices[:, 0]).permute(0, 2, 3, 1).reshape(b * f * t, -1)
+        else:
+            total = F.embedding(indices[:, 0].reshape(-1), first.codebook)
         for s in range(1, indices.shape[1]):
             total.add_(F.embedding(indices[:, s].reshape(-1), self.stages[s].codebook))
         # left permuted, as the per-stage sum was: the decoder's convolutions round by layout
