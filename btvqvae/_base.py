@@ -40,6 +40,13 @@ from ._validation import (
 )
 from .nn.model import VQVAE
 from .preprocessing import global_mean_std, safe_scale
+from .pretrained import (
+    check_init,
+    instance_module,
+    load_pretrained,
+    memory_params,
+    restore_levels,
+)
 from .readouts import READOUTS
 from .training import (
     PRECISIONS,
@@ -71,8 +78,18 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     def _new_module(self, generator: torch.Generator) -> torch.nn.Module:
         """The untrained torch module for series of the fitted shape."""
+        record = getattr(self, "pretrained_", None)
+        if record is not None:
+            return self._instance_module(record, generator)
         return VQVAE(self.n_channels_, self.n_timepoints_, generator=generator,
                      **self._module_params())
+
+    def _instance_module(self, record: dict, generator: torch.Generator) -> torch.nn.Module:
+        """The pretrained tokenizer's architecture around series of the fitted shape."""
+        return instance_module(record, self.n_channels_, self.n_timepoints_,
+                               generator=generator, ema_decay=self.ema_decay,
+                               dead_code_threshold=self.dead_code_threshold,
+                               quantizer_dropout=bool(self.quantizer_dropout))
 
     def _net_kwargs(self) -> dict:
         """Loss weights and optimizer settings of the subclass, for :class:`VQVAENet`."""
@@ -97,7 +114,9 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_float("commitment_weight", self.commitment_weight, 0.0)
         check_float("ema_decay", self.ema_decay, 0.0, 1.0)
         check_float("dead_code_threshold", self.dead_code_threshold, 0.0)
-        check_int("max_steps", self.max_steps, 1, allow_none=True)
+        init = getattr(self, "init", None)
+        check_init(init, center_latents=self.center_latents, max_steps=self.max_steps)
+        check_int("max_steps", self.max_steps, 0 if init is not None else 1, allow_none=True)
         check_int("max_epochs", self.max_epochs, 1, allow_none=True)
         if self.max_steps is None and self.max_epochs is None:
             raise ValueError("set max_steps or max_epochs (or both) to bound training")
@@ -166,6 +185,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         self._check_params()
         X = check_series(self, X, reset=True)
+        tokenizer = self._load_pretrained()
         self._check_size(len(X))
         self.dtype_ = X.dtype
         mean, std = global_mean_std(X)
@@ -175,33 +195,55 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         seed = seed_from(self.random_state)
         module = self._new_module(torch.Generator().manual_seed(seed))
-        n_epochs, total_steps = n_epochs_for(len(X), self.batch_size, self.max_steps,
-                                             self.max_epochs)
-        callbacks = [("lr_schedule", cosine_schedule(total_steps))]
-        if self.verbose:
-            callbacks.append(("progress", ProgressBar(total_steps)))
-        callbacks += list(self.callbacks or [])
-        self.net_ = self._make_net(module, seed, max_epochs=n_epochs, callbacks=callbacks)
+        if tokenizer is not None:
+            _storage.load_state(module.core, tokenizer.state, tokenizer.source)
         self.n_tokens_ = module.n_tokens
         self.latent_shape_ = module.latent_shape
         self.token_shape_ = module.token_shape
-        X_train = torch.from_numpy(((X.astype(np.float64) - self.mean_) / self.scale_
-                                    ).astype(np.float32))
-        self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C: the model stays usable
+        if self.max_steps == 0:  # a pretrained tokenizer as it is: nothing to train
+            self.net_ = self._make_net(module, seed).initialize()
+        else:
+            n_epochs, total_steps = n_epochs_for(len(X), self.batch_size, self.max_steps,
+                                                 self.max_epochs)
+            callbacks = [("lr_schedule", cosine_schedule(total_steps))]
+            if self.verbose:
+                callbacks.append(("progress", ProgressBar(total_steps)))
+            callbacks += list(self.callbacks or [])
+            self.net_ = self._make_net(module, seed, max_epochs=n_epochs, callbacks=callbacks)
+            X_train = torch.from_numpy(((X.astype(np.float64) - self.mean_) / self.scale_
+                                        ).astype(np.float32))
+            self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C: the model is usable
         self.net_.module_.eval()
         self._check_finite_model()
 
-        self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]]
+        self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]] \
+            if len(self.net_.history) else []
         self.n_iter_ = len(self.net_.history)
         tokens = self.net_.encode(X, "tokens")
-        counts = np.bincount(tokens.ravel(), minlength=self.codebook_size)
+        counts = np.bincount(tokens.ravel(), minlength=self.net_.module_.codebook_size)
         self.codebook_usage_ = counts / counts.sum()
         used = self.codebook_usage_[self.codebook_usage_ > 0]
         self.perplexity_ = float(np.exp(-(used * np.log(used)).sum()))
         return self
 
+    def _load_pretrained(self):
+        """Read ``init``'s tokenizer, check the parameters and X against it and record it as
+        ``pretrained_``; None (and no ``pretrained_``) without ``init``."""
+        self.__dict__.pop("pretrained_", None)
+        if getattr(self, "init", None) is None:
+            return None
+        tokenizer = load_pretrained(self.init)
+        tokenizer.check_estimator(self)
+        self.pretrained_ = tokenizer.record
+        return tokenizer
+
     def _check_size(self, n_cases: int) -> None:
         """Refuse, before anything is allocated, what the series' shape makes absurd."""
+        record = getattr(self, "pretrained_", None)
+        if record is not None:  # the tokenizer's architecture, at the length it runs at
+            check_memory(**memory_params(record, self.n_timepoints_), n_cases=n_cases,
+                         n_channels=self.n_channels_, batch_size=self.batch_size)
+            return
         longest = max(8, 2 * self.n_timepoints_)
         if self.n_fft > longest:
             raise ValueError(f"n_fft={self.n_fft} is more than twice as long as the series "
@@ -334,8 +376,20 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return self._decode(Z, self.output)
 
     def reconstruct(self, X: ArrayLike) -> np.ndarray:
-        """Encode and decode X, whatever ``output`` is: ``inverse_transform(transform(X))``."""
-        return self._decode(self.encode(X, output="tokens"), "tokens")
+        """Encode and decode X, whatever ``output`` is: ``inverse_transform(transform(X))``.
+
+        With a pretrained tokenizer (``init``), whose tokens hold each channel's shape but
+        not its level and spread, the decoded series get X's own level and spread back.
+        """
+        check_is_fitted(self)
+        X = check_series(self, X, reset=False)
+        self._check_scaled_range(X)
+        decoded = self._decode(self.net_.encode(X, "tokens"), "tokens")
+        if getattr(self, "pretrained_", None) is None:
+            return decoded
+        restored = restore_levels(decoded.reshape(X.shape), X, self.mean_, self.scale_)
+        restored = restored.astype(self.dtype_)
+        return restored[:, 0, :] if self.input_ndim_ == 2 else restored
 
     def _decode(self, Z: ArrayLike, output: str) -> np.ndarray:
         readout = READOUTS[output]
@@ -345,7 +399,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             raise ValueError(f"Z must have shape (n_cases, {width}) as produced by transform "
                              f"with output={output!r}, got {Z.shape}")
         if readout.integer and Z.size:
-            Z, _ = check_token_ids(Z, self.codebook_size, whole_floats=True)
+            Z, _ = check_token_ids(Z, self.net_.module_.codebook_size, whole_floats=True)
         else:
             if Z.dtype.kind not in "iuf":
                 raise DataTypeError(f"Z holds {Z.dtype} values; inverse_transform takes the "

@@ -24,6 +24,7 @@ from skorch.history import History
 from ._jsoncodec import NotJSONable, from_json, json_history, to_json
 from ._validation import available_device, non_finite_tensors, resolve_device
 from ._version import __version__
+from .nn.model import ARCHITECTURE
 
 __all__ = ["FORMAT", "CorruptModelError", "estimator_classes", "load", "load_state", "save"]
 
@@ -38,7 +39,7 @@ FITTED_ATTRIBUTES = (
     "dtype_", "n_tokens_", "latent_shape_", "codebook_usage_", "perplexity_", "loss_curve_",
     "n_iter_", "device_",
 )
-_OPTIONAL_ATTRIBUTES = ("feature_names_in_",)
+_OPTIONAL_ATTRIBUTES = ("feature_names_in_", "pretrained_")
 _PICKLE_HINT = "save the model with joblib.dump / pickle instead"
 
 
@@ -80,6 +81,8 @@ def _paramsto_json(estimator) -> tuple[dict, dict]:
             continue
         if name == "augmentations":
             _check_augmentations(value)
+        if name == "init" and isinstance(value, os.PathLike):
+            value = os.fspath(value)  # a folder path is saved as text
         try:
             params[name] = to_json(value, f"parameter {name!r}")
         except NotJSONable as exc:
@@ -273,7 +276,30 @@ def _fitted_problem(name: str, value, fitted: dict, codebook_size: int) -> str |
         return None if _is_int(value, 0) else "must be an int >= 0"
     if name == "device_":
         return None if isinstance(value, str) else "must be a device name"
+    if name == "pretrained_":
+        return _pretrained_problem(value)
     return None
+
+
+def _pretrained_problem(value) -> str | None:
+    if not isinstance(value, dict) or set(value) != {"name", "architecture", "length",
+                                                     "weights_sha256"}:
+        return "must name a tokenizer's name, architecture, length and weights_sha256"
+    arch = value["architecture"]
+    if not isinstance(arch, dict) or set(arch) != set(ARCHITECTURE) or not all(
+            _is_int(v, 1) or (k == "code_dim" and v is None) for k, v in arch.items()):
+        return f"must hold an architecture of ints {ARCHITECTURE}"
+    if value["length"] is not None and not _is_int(value["length"], 1):
+        return "must have a length that is null or an int >= 1"
+    return None
+
+
+def _codebook_size(estimator, fitted: dict) -> int:
+    """Codes per stage: the pretrained tokenizer's when there is one, else the parameter."""
+    record = fitted.get("pretrained_")
+    if _pretrained_problem(record) is None:
+        return record["architecture"]["codebook_size"]
+    return estimator.codebook_size
 
 
 def _set_fitted(estimator, fitted: dict) -> None:
@@ -282,7 +308,7 @@ def _set_fitted(estimator, fitted: dict) -> None:
         raise CorruptModelError(f"{PARAMS_FILE}: the saved model lacks fitted attributes "
                                 f"{missing}")
     for name, value in fitted.items():
-        problem = _fitted_problem(name, value, fitted, estimator.codebook_size)
+        problem = _fitted_problem(name, value, fitted, _codebook_size(estimator, fitted))
         if problem:
             raise CorruptModelError(f"{PARAMS_FILE}: fitted attribute {name} = {value!r} "
                                     f"{problem}; the file was edited or damaged")

@@ -27,6 +27,18 @@ class VQVAETransformer(BaseVQVAETransformer):
 
     Parameters
     ----------
+    init : None, "pretrained", str or path-like, default=None
+        Where the weights start. None trains a model for the fitted data from scratch (the
+        thesis' way). ``"pretrained"`` (or a name in :func:`btvqvae.pretrained.available`)
+        starts from the tokenizer that ships with the package, a folder path from one
+        written by ``benchmarks.pretrain``: every channel of every series is then normalised
+        by its own mean and standard deviation, resampled to the tokenizer's length
+        (:mod:`btvqvae.nn.instance`) and tokenised with one vocabulary shared by every
+        dataset. ``max_steps=0`` trains nothing (``fit`` only checks X and records its
+        scale); ``max_steps > 0`` fine-tunes. Architecture parameters left at their
+        defaults take the tokenizer's values. ``reconstruct`` restores each series' level
+        and spread; ``inverse_transform``, which sees only tokens, decodes at the training
+        data's global mean and scale.
     n_fft : int, default=8
         STFT size; ``n_fft // 2 + 1`` frequency rows, hop ``n_fft // 4``.
     hidden_dim : int, default=32
@@ -68,9 +80,10 @@ class VQVAETransformer(BaseVQVAETransformer):
         so that the first stages alone still decode.
     max_steps : int or None, default=250
         Training budget in optimizer steps, rounded up to whole epochs (the reference trains
-        1500 epochs on a GPU). On 12 development datasets, 250 steps gave the linear-SVC
-        accuracy of 500 (no significant difference) in 34–41 % of the fit time, with an
-        11–17 % larger reconstruction error (``benchmarks/results/budget.md``).
+        1500 epochs on a GPU); 0 (with ``init`` only) trains nothing. On 12 development
+        datasets, 250 steps gave the linear-SVC accuracy of 500 (no significant difference)
+        in 34–41 % of the fit time, with an 11–17 % larger reconstruction error
+        (``benchmarks/results/budget.md``).
     max_epochs : int or None, default=None
         Training budget in epochs; with both set, the smaller budget wins.
     batch_size : int, default=128
@@ -131,6 +144,8 @@ class VQVAETransformer(BaseVQVAETransformer):
         Epochs trained.
     device_ : str
         Device actually used.
+    pretrained_ : dict
+        With ``init``: the tokenizer's name, architecture, length and weights' sha256.
 
     Examples
     --------
@@ -142,13 +157,14 @@ class VQVAETransformer(BaseVQVAETransformer):
     >>> clf = make_pipeline(VQVAETransformer(max_steps=20, random_state=0), SVC()).fit(X, y)
     """
 
-    def __init__(self, *, n_fft=8, hidden_dim=32, codebook_size=32, code_dim=None,
+    def __init__(self, *, init=None, n_fft=8, hidden_dim=32, codebook_size=32, code_dim=None,
                  n_res_blocks=2, downsampled_width=32, commitment_weight=1.0, ema_decay=0.8,
                  kmeans_init=True, dead_code_threshold=0.0, center_latents=False,
                  n_quantizers=8, quantizer_dropout=False, max_steps=250, max_epochs=None,
                  batch_size=128, lr=1e-3, weight_decay=1e-3, precision="float32",
                  output="embedding", callbacks=None, device="cpu", verbose=0,
                  random_state=None):
+        self.init = init
         self.n_fft = n_fft
         self.hidden_dim = hidden_dim
         self.codebook_size = codebook_size

@@ -17,7 +17,7 @@ PACKAGE = Path(btvqvae.__file__).parent
 LAYERS = [
     {"_version", "_random", "_validation", "_jsoncodec", "nn"},
     {"readouts", "augmentations", "preprocessing", "presets", "datasets"},
-    {"training", "_storage"},
+    {"training", "_storage", "pretrained"},
     {"_base", "estimators"},
     {"persistence", "evaluation", "monitoring", "plotting", "cli", "__main__", "__init__"},
 ]

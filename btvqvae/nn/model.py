@@ -26,10 +26,13 @@ from .projector import Projector
 from .quantizer import Quantized, ResidualVectorQuantizer, make_quantizer
 from .stft import istft, n_frames, n_freqs, stft
 
-__all__ = ["VQVAE", "BarlowTwinsVQVAE", "VQVAEOutput", "BarlowTwinsOutput", "RECON_TARGETS",
-           "VIEW_BATCHNORMS", "frozen_running_stats"]
+__all__ = ["ARCHITECTURE", "VQVAE", "BarlowTwinsVQVAE", "VQVAEOutput", "BarlowTwinsOutput",
+           "RECON_TARGETS", "VIEW_BATCHNORMS", "frozen_running_stats"]
 
 RECON_TARGETS = ("random_view", "first_view", "clean")
+#: What fixes the shapes of a VQVAE's weights at any length (``VQVAE.architecture``).
+ARCHITECTURE = ("n_fft", "hidden_dim", "codebook_size", "code_dim", "n_res_blocks",
+                "n_quantizers", "n_downsampling")
 VIEW_BATCHNORMS = ("joint", "separate")
 
 
@@ -100,6 +103,9 @@ class VQVAE(nn.Module):
     quantizer_dropout : bool
         With S > 1, train each batch on a random number 1..S of leading stages (drawn from the
         forward's generator), so that coarser prefixes of the tokens decode too.
+    n_downsampling : int or None
+        Time-halving blocks of the encoder; None applies the rule of ``downsampled_width``.
+        A fixed count keeps the weights' meaning at any length (a pretrained model's strides).
     generator : torch.Generator or None
         Source of the initial weights and codes (global RNG untouched).
     """
@@ -109,25 +115,33 @@ class VQVAE(nn.Module):
                  n_res_blocks: int = 4, downsampled_width: int = 8, ema_decay: float = 0.8,
                  kmeans_init: bool = False, dead_code_threshold: float = 0.0,
                  center_latents: bool = False, n_quantizers: int = 1,
-                 quantizer_dropout: bool = False, generator: torch.Generator | None = None):
+                 quantizer_dropout: bool = False, n_downsampling: int | None = None,
+                 generator: torch.Generator | None = None):
         super().__init__()
         stages = dict(n_quantizers=n_quantizers, codebook_size=codebook_size, decay=ema_decay,
                       kmeans_init=kmeans_init, dead_code_threshold=dead_code_threshold,
                       dropout=quantizer_dropout)
         with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG
             self._build(n_channels, n_timepoints, n_fft, hidden_dim, code_dim, n_res_blocks,
-                        downsampled_width, center_latents, stages)
+                        downsampled_width, center_latents, stages, n_downsampling)
         generator = generator if generator is not None else torch.Generator()
         reset_parameters(self.encoder, generator)
         reset_parameters(self.decoder, generator)
         self.quantizer.reset_codebook(generator)
 
     def _build(self, n_channels, n_timepoints, n_fft, hidden_dim, code_dim, n_res_blocks,
-               downsampled_width, center_latents, stages):
+               downsampled_width, center_latents, stages, n_downsampling):
         self.n_channels, self.n_timepoints, self.n_fft = n_channels, n_timepoints, n_fft
+        n_blocks = n_downsampling if n_downsampling is not None else \
+            n_downsampling_blocks(n_timepoints, n_fft, downsampled_width)
+        self.n_downsampling = n_blocks
+        # what fixes the weights' shapes at any length (a pretrained tokenizer's card)
+        self.architecture = dict(n_fft=n_fft, hidden_dim=hidden_dim,
+                                 codebook_size=stages["codebook_size"], code_dim=code_dim,
+                                 n_res_blocks=n_res_blocks,
+                                 n_quantizers=stages["n_quantizers"], n_downsampling=n_blocks)
         code_dim = hidden_dim if code_dim is None else code_dim
         self.stft_shape = (n_freqs(n_fft), n_frames(n_timepoints, n_fft))
-        n_blocks = n_downsampling_blocks(n_timepoints, n_fft, downsampled_width)
         strides = downsampling_strides(self.stft_shape[1], n_blocks)
         self.latent_shape = (code_dim, self.stft_shape[0], self._width_after(strides))
         self.encoder = Encoder(2 * n_channels, hidden_dim, strides, n_res_blocks, code_dim)
@@ -147,6 +161,11 @@ class VQVAE(nn.Module):
         if isinstance(self.quantizer, ResidualVectorQuantizer):
             return self.quantizer.n_quantizers
         return 1
+
+    @property
+    def center_latents(self) -> bool:
+        """Whether the first stage quantizes deviations from per-position means."""
+        return bool(self.quantizer.centered)
 
     @property
     def token_shape(self) -> tuple[int, ...]:
