@@ -71,19 +71,18 @@ class VQVAETransformer(BaseVQVAETransformer):
         Residual quantization stages S: stage s quantizes what stages < s left of each
         latent with its own codebook of ``codebook_size`` codes, and the decoder sees the sum
         of the stage codes. A series then has ``S × freq × time`` tokens. 1 is the reference
-        (a single codebook). With ``downsampled_width=32``, 8 stages raised the mean
-        linear-SVC accuracy of the embedding on 12 development datasets (3 seeds) from 0.747
-        to 0.824 (better on 12 of 12) at the same fit time
-        (``benchmarks/results/rvq/readouts.md``).
+        (a single codebook). Each stage refines the codes of the ones before, so more stages
+        give tokens that keep more of the signal (lower reconstruction error, fewer series
+        sharing one token sequence) at the cost of more tokens per series; how the default
+        compares with one codebook is in ``benchmarks/results/rvq/readouts.md``.
     quantizer_dropout : bool, default=False
         With ``n_quantizers > 1``, train each batch on a random number of the first stages,
         so that the first stages alone still decode.
     max_steps : int or None, default=250
         Training budget in optimizer steps, rounded up to whole epochs (the reference trains
-        1500 epochs on a GPU); 0 (with ``init`` only) trains nothing. On 12 development
-        datasets, 250 steps gave the linear-SVC accuracy of 500 (no significant difference)
-        in 34–41 % of the fit time, with an 11–17 % larger reconstruction error
-        (``benchmarks/results/budget.md``).
+        1500 epochs on a GPU); 0 (with ``init`` only) trains nothing. More steps keep
+        lowering the reconstruction error but need not raise probe accuracy
+        (``benchmarks/results/budget.md``): raise it when you decode tokens.
     max_epochs : int or None, default=None
         Training budget in epochs; with both set, the smaller budget wins.
     batch_size : int, default=128
@@ -92,11 +91,11 @@ class VQVAETransformer(BaseVQVAETransformer):
     weight_decay : float, default=1e-3
     precision : {"float32", "bfloat16"}, default="float32"
         "bfloat16" runs convolutions and matrix products in bfloat16 (autocast) in training
-        and inference, for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs; on this
-        project's machine ``benchmarks.speed`` measured transform at 1.2x the float32 rate
-        with 99.46 % of tokens equal at the former defaults, and at 0.91x with 100 % equal
-        at today's (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and
-        losses stay in float32.
+        and inference, meant for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs. Whether it
+        is faster depends on the hardware and the model size, and a few tokens may differ
+        from float32's; ``python -m benchmarks.speed`` measures both
+        (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and losses stay in
+        float32.
     output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
         What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
         vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
@@ -113,8 +112,8 @@ class VQVAETransformer(BaseVQVAETransformer):
         1 shows a progress bar while training.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the codebook, shuffling and augmentations. A fixed value gives
-        bit-identical tokens on the CPU at a fixed torch thread count (another count changes
-        the floating-point sums, hence a few tokens); global RNGs are never touched.
+        bit-identical tokens at a fixed torch thread count on one CPU (another count or CPU
+        sums floats in another order, changing some tokens); global RNGs are never touched.
 
     Attributes
     ----------
@@ -259,18 +258,18 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         Residual quantization stages S: stage s quantizes what stages < s left of each
         latent with its own codebook of ``codebook_size`` codes, and the decoder sees the sum
         of the stage codes. A series then has ``S × freq × time`` tokens. 1 is the reference
-        (a single codebook). With ``downsampled_width=32``, 8 stages raised the mean
-        linear-SVC accuracy of the embedding on 12 development datasets (3 seeds) from 0.747
-        to 0.824 (better on 12 of 12) at the same fit time
-        (``benchmarks/results/rvq/readouts.md``).
+        (a single codebook). Each stage refines the codes of the ones before, so more stages
+        give tokens that keep more of the signal (lower reconstruction error, fewer series
+        sharing one token sequence) at the cost of more tokens per series; how the default
+        compares with one codebook is in ``benchmarks/results/rvq/readouts.md``.
     quantizer_dropout : bool, default=False
         With ``n_quantizers > 1``, train each batch on a random number of the first stages,
         so that the first stages alone still decode.
     max_steps : int or None, default=250
         Training budget in optimizer steps, rounded up to whole epochs (the reference trains
-        1500 epochs on a GPU). On 12 development datasets, 250 steps gave the linear-SVC
-        accuracy of 500 (no significant difference) in 34–41 % of the fit time, with an
-        11–17 % larger reconstruction error (``benchmarks/results/budget.md``).
+        1500 epochs on a GPU). More steps keep lowering the reconstruction error but need not
+        raise probe accuracy (``benchmarks/results/budget.md``): raise it when you decode
+        tokens.
     max_epochs : int or None, default=None
         Training budget in epochs; with both set, the smaller budget wins.
     batch_size : int, default=128
@@ -279,11 +278,11 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
     weight_decay : float, default=1e-3
     precision : {"float32", "bfloat16"}, default="float32"
         "bfloat16" runs convolutions and matrix products in bfloat16 (autocast) in training
-        and inference, for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs; on this
-        project's machine ``benchmarks.speed`` measured transform at 1.2x the float32 rate
-        with 99.46 % of tokens equal at the former defaults, and at 0.91x with 100 % equal
-        at today's (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and
-        losses stay in float32.
+        and inference, meant for CPUs with native bf16 (AVX512-BF16/AMX) and GPUs. Whether it
+        is faster depends on the hardware and the model size, and a few tokens may differ
+        from float32's; ``python -m benchmarks.speed`` measures both
+        (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and losses stay in
+        float32.
     output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
         What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
         vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
@@ -300,8 +299,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         1 shows a progress bar while training.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the codebook, shuffling and augmentations. A fixed value gives
-        bit-identical tokens on the CPU at a fixed torch thread count (another count changes
-        the floating-point sums, hence a few tokens); global RNGs are never touched.
+        bit-identical tokens at a fixed torch thread count on one CPU (another count or CPU
+        sums floats in another order, changing some tokens); global RNGs are never touched.
 
     Attributes
     ----------

@@ -13,7 +13,7 @@ from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
 
 PACKAGE = Path(btvqvae.__file__).parent
 
-#: Lower layers know nothing of higher ones (README, *Architecture*).
+#: Lower layers know nothing of higher ones (docs/architecture.md).
 LAYERS = [
     {"_version", "_random", "_validation", "_jsoncodec", "nn"},
     {"readouts", "augmentations", "preprocessing", "presets", "datasets"},
