@@ -28,17 +28,12 @@ class VQVAETransformer(BaseVQVAETransformer):
     Parameters
     ----------
     init : None, "pretrained", str or path-like, default=None
-        Where the weights start. None trains a model for the fitted data from scratch (the
-        thesis' way). ``"pretrained"`` (or a name in :func:`btvqvae.pretrained.available`)
-        starts from the tokenizer that ships with the package, a folder path from one
-        written by ``benchmarks.pretrain``: every channel of every series is then normalised
-        by its own mean and standard deviation, resampled to the tokenizer's length
-        (:mod:`btvqvae.nn.instance`) and tokenised with one vocabulary shared by every
-        dataset. ``max_steps=0`` trains nothing (``fit`` only checks X and records its
-        scale); ``max_steps > 0`` fine-tunes. Architecture parameters left at their
-        defaults take the tokenizer's values. ``reconstruct`` restores each series' level
-        and spread; ``inverse_transform``, which sees only tokens, decodes at the training
-        data's global mean and scale.
+        None trains from scratch (the thesis' way). ``"pretrained"``, a name in
+        :func:`btvqvae.pretrained.available` or a folder written by ``benchmarks.pretrain``
+        starts from that tokenizer: one vocabulary for every dataset, any length and number
+        of channels, each channel normalised by its own mean and spread
+        (:mod:`btvqvae.pretrained`). Then ``max_steps=0`` trains nothing and ``max_steps > 0``
+        fine-tunes; architecture parameters left at their defaults take the tokenizer's.
     n_fft : int, default=8
         STFT size; ``n_fft // 2 + 1`` frequency rows, hop ``n_fft // 4``.
     hidden_dim : int, default=32
@@ -50,9 +45,8 @@ class VQVAETransformer(BaseVQVAETransformer):
     n_res_blocks : int, default=2
         Residual blocks in the encoder and in the decoder (reference 4).
     downsampled_width : int, default=32
-        Target width w of the downsampling rule: ``max(1, floor(log2(round(L / (log2(n_fft)
-        - 1) / w))))`` time-halving blocks. Larger w keeps more latent time steps (a finer
-        token grid); the reference is 8.
+        Target width w of the rule ``max(1, floor(log2(round(L / (log2(n_fft) - 1) / w))))``
+        for the time-halving blocks: larger w, a finer token grid (reference 8).
     commitment_weight : float, default=1.0
         β, weight of ``MSE(z, sg[z_q])``.
     ema_decay : float, default=0.8
@@ -64,9 +58,8 @@ class VQVAETransformer(BaseVQVAETransformer):
         Move codes whose EMA usage falls below this onto random encoder outputs (0 = off).
     center_latents : bool, default=False
         Quantize each latent's deviation from the running mean of its (frequency, time)
-        position, and add the mean back when decoding (reference: False). Meant for aligned
-        datasets whose series all map to one token sequence (``evaluate``'s
-        ``distinct_sequences`` near 0): there the codes are spent on the shared shape.
+        position, added back when decoding (reference: False); for aligned datasets whose
+        series all map to one token sequence (``evaluate``'s ``distinct_sequences`` near 0).
     n_quantizers : int, default=8
         Residual quantization stages S: stage s quantizes what stages < s left of each
         latent with its own codebook of ``codebook_size`` codes, and the decoder sees the sum
@@ -80,9 +73,9 @@ class VQVAETransformer(BaseVQVAETransformer):
         so that the first stages alone still decode.
     max_steps : int or None, default=250
         Training budget in optimizer steps, rounded up to whole epochs (the reference trains
-        1500 epochs on a GPU); 0 (with ``init`` only) trains nothing. More steps keep
-        lowering the reconstruction error but need not raise probe accuracy
-        (``benchmarks/results/budget.md``): raise it when you decode tokens.
+        1500 epochs on a GPU). More steps keep lowering the reconstruction error but need not
+        raise probe accuracy (``benchmarks/results/budget.md``): raise it when you decode
+        tokens.
     max_epochs : int or None, default=None
         Training budget in epochs; with both set, the smaller budget wins.
     batch_size : int, default=128
@@ -97,13 +90,10 @@ class VQVAETransformer(BaseVQVAETransformer):
         (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and losses stay in
         float32.
     output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
-        What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
-        vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
-        stage), the continuous pre-quantization latents (*not* discrete: the reference every
-        discrete read-out is measured against), the mean and max over time of the quantized
-        vectors per code dimension and frequency row, or a bag of token words for linear
-        models: a sparse CSR matrix counting each code and each consecutive code pair per
-        stage and frequency row, in the whole series, its halves and its quarters.
+        What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
+        code ids, each stage's code shares, the continuous latents (*not* discrete), their
+        time mean and max, or a sparse bag of token words (see :meth:`transform` and
+        :mod:`btvqvae.readouts`).
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -237,9 +227,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
     n_res_blocks : int, default=2
         Residual blocks in the encoder and in the decoder (reference 4).
     downsampled_width : int, default=32
-        Target width w of the downsampling rule: ``max(1, floor(log2(round(L / (log2(n_fft)
-        - 1) / w))))`` time-halving blocks. Larger w keeps more latent time steps (a finer
-        token grid); the reference is 8.
+        Target width w of the rule ``max(1, floor(log2(round(L / (log2(n_fft) - 1) / w))))``
+        for the time-halving blocks: larger w, a finer token grid (reference 8).
     commitment_weight : float, default=1.0
         β, weight of ``MSE(z, sg[z_q])``.
     ema_decay : float, default=0.8
@@ -251,9 +240,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         Move codes whose EMA usage falls below this onto random encoder outputs (0 = off).
     center_latents : bool, default=False
         Quantize each latent's deviation from the running mean of its (frequency, time)
-        position, and add the mean back when decoding (reference: False). Meant for aligned
-        datasets whose series all map to one token sequence (``evaluate``'s
-        ``distinct_sequences`` near 0): there the codes are spent on the shared shape.
+        position, added back when decoding (reference: False); for aligned datasets whose
+        series all map to one token sequence (``evaluate``'s ``distinct_sequences`` near 0).
     n_quantizers : int, default=8
         Residual quantization stages S: stage s quantizes what stages < s left of each
         latent with its own codebook of ``codebook_size`` codes, and the decoder sees the sum
@@ -284,13 +272,10 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and losses stay in
         float32.
     output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
-        What :meth:`transform` returns (:mod:`btvqvae.readouts`): the flattened quantized
-        vectors (the thesis' Z), the code ids, each code's share of a series' tokens (per
-        stage), the continuous pre-quantization latents (*not* discrete: the reference every
-        discrete read-out is measured against), the mean and max over time of the quantized
-        vectors per code dimension and frequency row, or a bag of token words for linear
-        models: a sparse CSR matrix counting each code and each consecutive code pair per
-        stage and frequency row, in the whole series, its halves and its quarters.
+        What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
+        code ids, each stage's code shares, the continuous latents (*not* discrete), their
+        time mean and max, or a sparse bag of token words (see :meth:`transform` and
+        :mod:`btvqvae.readouts`).
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"

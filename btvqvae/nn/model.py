@@ -189,6 +189,19 @@ class VQVAE(nn.Module):
         return width * self.n_channels * self.stft_shape[0] * self.stft_shape[1]
 
     # -- indices <-> vectors: the one way between series, latents and tokens ----------------
+    def code_vectors(self) -> torch.Tensor:
+        """Every stage's codebook, ``(S, K, D)``: the vocabulary (without position means)."""
+        stages = getattr(self.quantizer, "stages", [self.quantizer])
+        return torch.stack([stage.codebook for stage in stages])
+
+    @torch.no_grad()
+    def code_decodings(self, stage: int = 0) -> torch.Tensor:
+        """What each code of ``stage`` decodes to when it alone fills the token grid,
+        ``(K, C, L)``: a picture of the vocabulary."""
+        codes = self.code_vectors()[stage]  # (K, D)
+        grid = codes[:, :, None, None].expand(-1, -1, *self.latent_shape[1:])  # (K, D, F, T')
+        return self.decode_latents(grid.contiguous())
+
     def latents(self, x: torch.Tensor) -> torch.Tensor:
         """Series ``(B, C, L)`` → continuous pre-quantization latents ``z`` ``(B, D, F, T')``."""
         return self.encode(x)[1]

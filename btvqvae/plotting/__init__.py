@@ -8,6 +8,7 @@ that ``Axes`` or ``Figure``; nothing is shown or saved.
 The figures live in modules by theme and are all importable from here:
 :mod:`~btvqvae.plotting.reconstruction` (a series against its reconstruction, in time and
 STFT), :mod:`~btvqvae.plotting.tokens` (codebook usage, token grids),
+:mod:`~btvqvae.plotting.vocabulary` (what a pretrained tokenizer's codes decode to),
 :mod:`~btvqvae.plotting.training` (losses and monitored metrics per epoch),
 :mod:`~btvqvae.plotting.latents` (a 2-D map of latents) and
 :mod:`~btvqvae.plotting.augmentations` (augmentations and Barlow Twins views).
@@ -20,9 +21,10 @@ from .latents import plot_latent_map
 from .reconstruction import plot_reconstruction, plot_reconstruction_stft
 from .tokens import plot_codebook_usage, plot_token_grid, plot_tokens
 from .training import plot_monitored_metrics, plot_training_history
+from .vocabulary import plot_vocabulary
 
 __all__ = [
     "plot_augmentations", "plot_codebook_usage", "plot_latent_map", "plot_monitored_metrics",
     "plot_reconstruction", "plot_reconstruction_stft", "plot_token_grid", "plot_tokens",
-    "plot_training_history", "plot_views",
+    "plot_training_history", "plot_views", "plot_vocabulary",
 ]
