@@ -134,6 +134,14 @@ def test_a_model_diverged_by_its_last_update_is_not_returned():
         make_tiny(VQVAETransformer, lr=1e30, max_steps=1).fit(X)
 
 
+@pytest.mark.parametrize("cls", [VQVAETransformer, BarlowTwinsVQVAETransformer])
+def test_a_model_with_finite_weights_but_nan_outputs_is_not_returned(cls):
+    # One step (the whole of X in one batch): the update leaves the weights finite but so
+    # large that the activations overflow, so the loss is never seen as NaN in training.
+    with pytest.raises(NonFiniteLossError, match=r"latents.*NaN or infinite.*lower `lr`"):
+        make_tiny(cls, lr=1e30, max_steps=1, batch_size=len(X)).fit(X)
+
+
 # -- parameters -------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls, params, name", [
     (VQVAETransformer, dict(hidden_dim=10**6), "hidden_dim=1000000"),
