@@ -90,6 +90,18 @@ def test_bad_barlow_twins_parameters_are_reported_at_fit(params, error, match):
         make_tiny(BarlowTwinsVQVAETransformer, **params).fit(GOOD)
 
 
+def _view_of_another_length(x, *, generator):
+    return x[..., 1:]
+
+
+def test_an_augmentation_changing_the_series_length_names_itself_and_the_shape():
+    # Used to surface as torch.cat's size mismatch inside the model's forward pass.
+    est = make_tiny(BarlowTwinsVQVAETransformer, augmentations=[_view_of_another_length])
+    with pytest.raises(ValueError, match=r"_view_of_another_length returned a tensor of "
+                                         r"shape \(8, 2, 19\).*shape \(8, 2, 20\)"):
+        est.fit(GOOD)
+
+
 def test_parameters_are_not_validated_in_init():
     VQVAETransformer(hidden_dim=-3, output="nonsense")  # sklearn convention: fit validates
 
