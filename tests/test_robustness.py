@@ -176,6 +176,33 @@ def test_array_projector_dims_are_accepted():
     assert est.transform(X).shape[0] == len(X)
 
 
+@pytest.mark.parametrize("device", ["tpu", "cuda:0:1", "cuda:\u00b2", "cpu:0", "cuda:", 0])
+def test_a_device_torch_does_not_know_is_refused_at_fit_naming_device(device):
+    with pytest.raises(ValueError, match="device must be 'cpu', 'cuda'"):
+        make_tiny(VQVAETransformer, device=device).fit(X)
+
+
+@pytest.fixture
+def one_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+
+
+def test_a_gpu_index_the_machine_lacks_is_refused_naming_the_gpus_there(one_gpu):
+    from btvqvae._validation import resolve_device
+
+    assert resolve_device("cuda:0") == "cuda:0" and resolve_device("auto") == "cuda"
+    with pytest.raises(ValueError, match=r"device='cuda:3' asks for GPU 3.*1 GPU\(s\)"):
+        resolve_device("cuda:3")
+
+
+def test_a_model_saved_from_a_gpu_this_machine_lacks_loads_on_its_default_gpu(one_gpu):
+    from btvqvae._validation import available_device
+
+    assert available_device("cuda:3") == "cuda"
+    assert available_device("cuda:0") == "cuda:0" and available_device("cpu") == "cpu"
+
+
 def test_bad_random_state_names_random_state():
     with pytest.raises(ValueError, match="random_state"):
         make_tiny(VQVAETransformer, random_state="seed").fit(X)
@@ -249,6 +276,12 @@ TAMPERING = {
     "hidden_dim text": (_param("hidden_dim", "wide"), "hidden_dim"),
     "batch_size list": (_param("batch_size", [1, 2]), "batch_size"),
     "params not a dict": (lambda p: _edit(p, lambda d: d.update(params=[1])), "params"),
+    "device tpu": (_param("device", "tpu"), "device must be"),
+    "device cuda:0:1": (_param("device", "cuda:0:1"), "device must be"),
+    "device_ tpu": (_fitted_value("device_", "tpu"), "device_"),
+    "device_ cuda:0:1": (_fitted_value("device_", "cuda:0:1"), "device_"),
+    "device_ auto": (_fitted_value("device_", "auto"), "device_"),
+    "device_ number": (_fitted_value("device_", 0), "device_"),
 }
 
 
