@@ -77,6 +77,49 @@ def test_affine_data_is_standardised_like_the_original(a, b):
     np.testing.assert_allclose(scaled, (X - X.mean()) / X.std(), atol=1e-5)
 
 
+def _standardised(data):
+    mean, std = global_mean_std(data)
+    return (data - mean) / safe_scale(mean, std)
+
+
+@settings(max_examples=60, deadline=None)
+@given(c=st.floats(-1e308, 1e308, allow_subnormal=False), shape=st.sampled_from(
+    [(1, 1, 1), (3, 1, 7), (16, 2, 32), (1000, 1, 1)]))
+def test_identical_values_standardise_to_exactly_zero(c, shape):
+    # A plain mean of 3e38 repeated is 3e38 - 7.6e22: the rounding error became the data.
+    np.testing.assert_array_equal(_standardised(np.full(shape, c)), 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(c=st.floats(1e15, 1e308) | st.floats(-1e308, -1e15), ulps=st.integers(1, 8),
+       seed=st.integers(0, 2**16))
+def test_a_spread_of_a_few_roundings_standardises_to_within_one(c, ulps, seed):
+    # Constant up to rounding (a few ulps apart) counts as constant: no rounding step of a
+    # huge mean may stay a huge "standardised" value (float32 overflow in the model).
+    steps = np.random.default_rng(seed).integers(-ulps, ulps + 1, size=(8, 1, 16))
+    data = c + steps * np.spacing(c)
+    assert np.abs(_standardised(data)).max() <= 1.0
+
+
+def test_constant_data_at_float64_precision_fits_as_a_constant_series():
+    data = 3e38 + np.random.default_rng(0).standard_normal(X.shape)  # N(0, 1) rounds away
+    est = make_tiny(VQVAETransformer, max_steps=2).fit(data)
+    assert est.mean_ == 3e38
+    zeros = make_tiny(VQVAETransformer, max_steps=2).fit(np.zeros(X.shape))
+    np.testing.assert_array_equal(est.encode(data, output="tokens"),
+                                  zeros.encode(np.zeros(X.shape), output="tokens"))
+    assert np.isfinite(est.transform(data)).all()
+    np.testing.assert_allclose(est.reconstruct(data), 3e38, rtol=1e-12)
+
+
+def test_near_constant_data_of_huge_magnitude_fits_and_transforms():
+    c = -3e38
+    data = c + np.random.default_rng(0).integers(-3, 4, X.shape) * np.spacing(c)
+    est = make_tiny(VQVAETransformer, max_steps=2).fit(data)
+    assert np.isfinite(est.transform(data)).all()
+    np.testing.assert_allclose(est.reconstruct(data), c, rtol=1e-12)
+
+
 @pytest.mark.parametrize("k", [-60, -20, 20, 60])
 def test_tokens_of_data_scaled_by_a_power_of_two_equal_those_of_the_data(fitted, k):
     est = make_tiny(VQVAETransformer, max_steps=8).fit(X * 2.0**k)
