@@ -281,7 +281,9 @@ def check_float(name: str, value, low: float, high: float = np.inf, *,
 
 
 def check_choice(name: str, value, choices) -> None:
-    if value not in choices:
+    """``value`` is one of the names ``choices``; anything else (arrays and lists included,
+    which ``in`` would compare element-wise) raises a ``ValueError`` naming ``name``."""
+    if not (isinstance(value, str) and value in choices):
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 

@@ -20,6 +20,7 @@ from btvqvae import (
     NonFiniteLossError,
     VQVAETransformer,
 )
+from btvqvae._base import OUTPUTS
 from btvqvae.persistence import load
 from btvqvae.preprocessing import global_mean_std, safe_scale
 
@@ -59,6 +60,25 @@ def test_torch_tensors_are_taken_everywhere(fitted, dtype):
     Z = fitted.transform(X)
     from_tensor = fitted.inverse_transform(torch.as_tensor(Z).requires_grad_(True))
     np.testing.assert_allclose(from_tensor, fitted.inverse_transform(Z))
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_every_output_takes_torch_tensors_like_arrays(fitted, output):
+    expected = fitted.encode(X, output=output)
+    got = fitted.encode(torch.as_tensor(X, dtype=torch.float64), output=output)
+    if output == "bag":
+        assert (got != expected).nnz == 0
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_every_output_of_data_far_beyond_float32_is_finite():
+    est = make_tiny(VQVAETransformer, max_steps=2).fit(X * 1e300)
+    for output in OUTPUTS:
+        Z = est.encode(X * 1e300, output=output)
+        assert np.isfinite(Z.data if output == "bag" else Z).all(), output
+    assert np.isfinite(est.set_params(output="latent").inverse_transform(
+        est.encode(X * 1e300, output="latent"))).all()
 
 
 def test_standardisation_ignores_the_unit_of_the_data():
@@ -319,6 +339,11 @@ TAMPERING = {
     "hidden_dim text": (_param("hidden_dim", "wide"), "hidden_dim"),
     "batch_size list": (_param("batch_size", [1, 2]), "batch_size"),
     "params not a dict": (lambda p: _edit(p, lambda d: d.update(params=[1])), "params"),
+    "n_quantizers 0": (_param("n_quantizers", 0), "n_quantizers"),
+    "n_quantizers text": (_param("n_quantizers", "two"), "n_quantizers"),
+    "quantizer_dropout 1": (_param("quantizer_dropout", 1), "quantizer_dropout"),
+    "output bagz": (_param("output", "bagz"), "output must be one of"),
+    "output list": (_param("output", ["bag", "latent"]), "output must be one of"),
     "device tpu": (_param("device", "tpu"), "device must be"),
     "device cuda:0:1": (_param("device", "cuda:0:1"), "device must be"),
     "device_ tpu": (_fitted_value("device_", "tpu"), "device_"),
@@ -336,6 +361,14 @@ def test_tampered_folders_raise_one_documented_error_naming_the_file(saved, tmp_
     with pytest.raises(CorruptModelError, match=match) as info:
         load(path)
     assert any(name in str(info.value) for name in ("params.json", "weights.pt"))
+
+
+@pytest.mark.parametrize("value", ["both", None, ["joint"]])
+def test_a_tampered_barlow_twins_view_batchnorm_is_named(tmp_path, value):
+    path = make_tiny(BarlowTwinsVQVAETransformer, max_steps=1).fit(X).save(tmp_path / "bt")
+    _param("view_batchnorm", value)(path)
+    with pytest.raises(CorruptModelError, match="params.json.*view_batchnorm must be one of"):
+        load(path)
 
 
 def test_a_corrupt_history_warns_and_the_model_still_loads(saved, tmp_path, fitted):
