@@ -214,7 +214,7 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                                         ).astype(np.float32))
             self.net_.fit(X_train, None)  # skorch ends quietly on Ctrl-C: the model is usable
         self.net_.module_.eval()
-        self._check_finite_model()
+        self._check_finite_model(X)
 
         self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]] \
             if len(self.net_.history) else []
@@ -269,14 +269,26 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                     "in; rescale these series like the training data, or refit on data of "
                     "their scale")
 
-    def _check_finite_model(self) -> None:
-        """Training may end on an update that made weights NaN/inf: never return that."""
+    def _check_finite_model(self, X: np.ndarray) -> None:
+        """Never return a diverged model: the last update may have made weights NaN/inf, or
+        left them finite but so large that the activations overflow (e.g. ``lr=1e30``), which
+        a few training series through encoder and decoder show."""
+        hint = "lower `lr`, check the input scale, or keep the model in float32"
         bad = non_finite_tensors(self.net_.module_.state_dict())
         if bad:
             raise NonFiniteLossError(
                 f"training diverged: after the last update {len(bad)} weight tensors hold "
-                f"NaN or infinity (e.g. {bad[0]}); lower `lr`, check the input scale, or "
-                "keep the model in float32")
+                f"NaN or infinity (e.g. {bad[0]}); {hint}")
+        with self.net_.evaluating() as module:  # one small batch, unpadded: cheap
+            x = self.net_._scaled(X[:8])
+            outputs = {"latents": module.latents(x),
+                       "reconstructions": module.decode_tokens(module.tokens(x))}
+        broken = [what for what, value in outputs.items() if not torch.isfinite(value).all()]
+        if broken:
+            raise NonFiniteLossError(
+                f"training diverged: the weights are finite but the model's "
+                f"{' and '.join(broken)} of the training series are NaN or infinite "
+                f"(its activations overflow); {hint} (lr={self.lr!r})")
 
     # -- persistence ------------------------------------------------------------------------
     def _restore_net(self, state: Mapping[str, torch.Tensor], source: str = "the state") -> None:

@@ -22,7 +22,12 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from ._jsoncodec import NotJSONable, from_json, json_history, to_json
-from ._validation import available_device, non_finite_tensors, resolve_device
+from ._validation import (
+    available_device,
+    check_device,
+    non_finite_tensors,
+    resolve_device,
+)
 from ._version import __version__
 from .nn.model import ARCHITECTURE
 
@@ -275,7 +280,10 @@ def _fitted_problem(name: str, value, fitted: dict, codebook_size: int) -> str |
     if name == "n_iter_":
         return None if _is_int(value, 0) else "must be an int >= 0"
     if name == "device_":
-        return None if isinstance(value, str) else "must be a device name"
+        try:
+            check_device(value, name="device_", allow_auto=False)
+        except ValueError:
+            return "must be 'cpu', 'cuda' or 'cuda:N' (the device the model was fitted on)"
     if name == "pretrained_":
         return _pretrained_problem(value)
     return None

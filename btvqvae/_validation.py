@@ -9,6 +9,7 @@ device choice with its CPU fallback (:func:`resolve_device`).
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -150,20 +151,40 @@ def check_token_ids(tokens: Any, codebook_size: int | None = None, *,
     return tokens, int(codebook_size)
 
 
+#: The whole of a device name: "cpu", "auto", "cuda" or "cuda:N" (ASCII digits only, once).
+_DEVICE_NAME = re.compile(r"(cpu|auto|cuda(:[0-9]+)?)")
+
+
+def check_device(device: Any, *, name: str = "device", allow_auto: bool = True) -> str:
+    """The normalised name of ``device`` ("cpu", "cuda", "cuda:N" or, with ``allow_auto``,
+    "auto"; any case, or a ``torch.device``), else a ``ValueError`` naming ``name``.
+
+    Only the whole name counts: torch refuses "tpu", "cuda:0:1" or "cuda:²" long after this
+    point (building the net, loading weights), with a stack trace instead of the fix.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    normal = device.strip().lower() if isinstance(device, str) else ""
+    if not _DEVICE_NAME.fullmatch(normal) or (normal == "auto" and not allow_auto):
+        choices = "'cpu', 'cuda' (optionally 'cuda:N')" + (
+            ", 'auto' or a torch.device" if allow_auto else " or a torch.device")
+        raise ValueError(f"{name} must be {choices}, got {device!r}")
+    return normal
+
+
+def _cuda_index(name: str) -> int | None:
+    return int(name.split(":")[1]) if ":" in name else None
+
+
 def resolve_device(device: Any, *, stacklevel: int = 3, check_only: bool = False) -> str:
     """The device to use for ``device``: "cpu", "cuda", "cuda:N" or "auto" (any case), or a
     ``torch.device``.
 
-    "auto" picks a GPU when there is one; "cuda" without one warns and gives "cpu".
-    ``check_only`` validates without warning.
+    "auto" picks a GPU when there is one; "cuda" without one warns and gives "cpu"; a GPU
+    index beyond the visible GPUs is refused. ``check_only`` validates the name only,
+    without looking at the machine.
     """
-    if isinstance(device, torch.device):
-        device = str(device)
-    name = device.strip().lower() if isinstance(device, str) else None
-    if name is None or name.split(":")[0] not in DEVICES or (
-            ":" in name and (name.split(":")[0] != "cuda" or not name.split(":")[1].isdigit())):
-        raise ValueError(f"device must be 'cpu', 'cuda' (optionally 'cuda:N'), 'auto' or a "
-                         f"torch.device, got {device!r}")
+    name = check_device(device)
     if check_only:
         return name
     if name == "auto":
@@ -172,13 +193,22 @@ def resolve_device(device: Any, *, stacklevel: int = 3, check_only: bool = False
         warnings.warn(f"device={device!r} was requested but CUDA is not available; "
                       "using the CPU instead.", UserWarning, stacklevel=stacklevel)
         return "cpu"
+    index, count = _cuda_index(name), torch.cuda.device_count() if name != "cpu" else 0
+    if index is not None and index >= count:
+        raise ValueError(f"device={device!r} asks for GPU {index}, but this machine shows "
+                         f"{count} GPU(s) (cuda:0 to cuda:{count - 1}); pass one of them, "
+                         "'cuda' or 'auto'")
     return name
 
 
 def available_device(saved: str) -> str:
-    """``saved`` where it exists, else the CPU: a GPU-trained model runs on a CPU machine."""
+    """``saved`` where it exists, else the nearest device that does: the CPU for a GPU
+    model on a machine without CUDA, the default GPU for a GPU index this machine lacks."""
     if str(saved).startswith("cuda") and not torch.cuda.is_available():
         return "cpu"
+    index = _cuda_index(str(saved)) if str(saved).startswith("cuda") else None
+    if index is not None and index >= torch.cuda.device_count():
+        return "cuda"
     return saved
 
 
@@ -251,7 +281,9 @@ def check_float(name: str, value, low: float, high: float = np.inf, *,
 
 
 def check_choice(name: str, value, choices) -> None:
-    if value not in choices:
+    """``value`` is one of the names ``choices``; anything else (arrays and lists included,
+    which ``in`` would compare element-wise) raises a ``ValueError`` naming ``name``."""
+    if not (isinstance(value, str) and value in choices):
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 

@@ -15,30 +15,70 @@ from ._validation import RESIZE_HINT, as_array
 __all__ = ["GlobalStandardScaler"]
 
 
+#: Relative spread at or below which data counts as constant: a few float64 roundings.
+_ROUNDING = 10 * np.finfo(np.float64).eps
+
+
+def _is_rounding_noise(mean: float, std: float) -> bool:
+    """Whether a spread ``std`` around ``mean`` is no more than float64 rounding."""
+    return not (np.isfinite(std) and std > _ROUNDING * abs(mean) and std > 0)
+
+
+def _mean_std(X: np.ndarray, hi: float, ignore_nan: bool) -> tuple[float, float]:
+    """Mean and std of ``X``, whose largest value is ``hi``, in float64.
+
+    For data constant up to rounding, the mean of the values can round to a number a few
+    ulps away from all of them (3e38 repeated averages to 3e38 - 7.6e22), which would leave
+    that error as the "standardised" data. There the statistics are taken of the offsets
+    from ``hi``, one of the values, instead; those offsets are exact (Sterbenz: the values
+    lie within a factor 2 of each other), so identical values have exactly their value as
+    the mean and 0 as the std.
+    """
+    mean_of, std_of = (np.nanmean, np.nanstd) if ignore_nan else (np.mean, np.std)
+    mean, std = float(mean_of(X, dtype=np.float64)), float(std_of(X, dtype=np.float64))
+    if not _is_rounding_noise(mean, std) or not X.size:
+        return mean, std
+    offsets = X - X.dtype.type(hi)  # a copy, only for (near-)constant data
+    return hi + float(mean_of(offsets, dtype=np.float64)), float(std_of(offsets,
+                                                                        dtype=np.float64))
+
+
 def global_mean_std(X: np.ndarray, *, ignore_nan: bool = False) -> tuple[float, float]:
     """One mean and one (population) std over every value of ``X``, in float64.
 
-    Data near the ends of the float64 range is divided by its largest magnitude first, so
-    neither the mean nor the sum of squares overflows or underflows (``X * 1e300`` and
-    ``X * 1e-300`` give the statistics of ``X`` times 1e300 and 1e-300).
+    Data near the ends of the float64 range is divided by a power of two near its largest
+    magnitude first (exactly), so neither the mean nor the sum of squares overflows or
+    underflows (``X * 1e300`` and ``X * 1e-300`` give the statistics of ``X`` times 1e300
+    and 1e-300). Data constant up to float64 rounding gets a mean within rounding of every
+    value (see :func:`_mean_std`), so it standardises to (nearly) zero.
     """
-    mean_of, std_of = (np.nanmean, np.nanstd) if ignore_nan else (np.mean, np.std)
-    peak = max(float(np.nanmax(X)), -float(np.nanmin(X))) if X.size else 0.0  # no copy of X
+    if not X.size:
+        return _mean_std(X, 0.0, ignore_nan)
+    hi, lo = float(np.nanmax(X)), float(np.nanmin(X))  # no copy of X
+    peak = max(hi, -lo)
     if peak == 0.0 or not np.isfinite(peak) or 1e-150 < peak < 1e150:
-        return float(mean_of(X, dtype=np.float64)), float(std_of(X, dtype=np.float64))
-    Y = X.astype(np.float64) / peak
-    return peak * float(mean_of(Y)), peak * float(std_of(Y))
+        return _mean_std(X, hi, ignore_nan)
+    # peak = m * 2**e with m in [0.5, 1): dividing by 2**(e - 1) is exact and leaves |X| < 2
+    unit = float(np.ldexp(1.0, int(np.frexp(peak)[1]) - 1))
+    mean, std = _mean_std(X.astype(np.float64) / unit, hi / unit, ignore_nan)
+    return unit * mean, unit * std
 
 
 def safe_scale(mean: float, std: float) -> float:
-    """``std`` as a divisor, or 1 when the data is constant up to float64 rounding.
+    """``std`` as a divisor; for data constant up to float64 rounding, that rounding level
+    (10 float64 epsilons of ``|mean|``) or 1, whichever is larger.
 
     The cut-off is relative: a std within a few float64 roundings of ``|mean|`` is noise
     (dividing by it would blow rounding errors up), any larger std is signal, however small
     its absolute size, so ``a * X + b`` is standardised like ``X`` for a wide range of ``a``.
+    Constant data is only shifted, unless its magnitude is beyond ~4.5e14, where one
+    rounding step exceeds 1: dividing by the rounding level keeps its standardised values
+    within about one, where the model's float32 arithmetic stays finite.
     """
-    tiny = 10 * np.finfo(np.float64).eps * abs(mean)
-    return std if np.isfinite(std) and std > tiny and std > 0 else 1.0
+    if not _is_rounding_noise(mean, std):
+        return std
+    level = _ROUNDING * abs(mean)
+    return level if np.isfinite(level) and level > 1.0 else 1.0
 
 
 class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -67,7 +107,8 @@ class GlobalStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         Global mean of the training values (NaN ignored).
     scale_ : float
         Global standard deviation of the training values; 1.0 where the array is constant
-        up to float64 rounding, so such an array is only shifted.
+        up to float64 rounding, so such an array is only shifted (for constants beyond
+        ~4.5e14 in magnitude, their float64 rounding level: see :func:`safe_scale`).
     n_features_in_ : int
         Number of columns seen in :meth:`fit`; only set for 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -313,6 +313,41 @@ def test_registered_custom_augmentation_can_be_used_by_name(registry):
         register_augmentation("bad", "not callable")
 
 
+def shorten(x, *, generator):
+    return x[..., :-2]
+
+
+def one_more_channel(x, *, generator):
+    return torch.cat([x, x[:, :1]], dim=1)
+
+
+def to_float32(x, *, generator):
+    return x.float()
+
+
+def to_numpy(x, *, generator):
+    return x.numpy()
+
+
+@pytest.mark.parametrize("step, error, wrong", [
+    (shorten, ValueError, r"shape \(2, 3, 14\)"),
+    (one_more_channel, ValueError, r"shape \(2, 4, 16\)"),
+    (to_float32, ValueError, "dtype torch.float32"),
+    (to_numpy, TypeError, "a ndarray"),
+])
+def test_a_step_returning_another_shape_or_kind_is_named_with_the_shape_it_must_keep(
+        step, error, wrong):
+    expected = r"must return a torch.Tensor of shape \(2, 3, 16\).*dtype torch.float64"
+    with pytest.raises(error, match=rf"callable .*{step.__name__} returned .*{wrong}.*{expected}"):
+        Augmenter(["jitter", step])(batch(2, 3, 16), generator=gen(0))
+
+
+def test_a_registered_step_returning_another_shape_is_named_by_its_name(registry):
+    register_augmentation("shorten", shorten)
+    with pytest.raises(ValueError, match=r"augmentation 'shorten' returned .*\(1, 1, 8\)"):
+        Augmenter(["shorten"]).two_views(batch(1, 1, 8), generator=gen(0))
+
+
 def test_two_views_are_different_same_shaped_and_reproducible():
     x = batch(8, 3, 100)
     a, b = Augmenter().two_views(x, generator=gen(0))

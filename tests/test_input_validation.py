@@ -1,5 +1,7 @@
 """Bad input gets a ValueError/TypeError naming the problem, never a torch stack trace."""
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -7,6 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from btvqvae import BarlowTwinsVQVAETransformer, VQVAETransformer
+from btvqvae._base import OUTPUTS
+from btvqvae.nn.model import VIEW_BATCHNORMS
 
 from ._helpers import ESTIMATORS, make_tiny, toy_series
 
@@ -90,6 +94,81 @@ def test_bad_barlow_twins_parameters_are_reported_at_fit(params, error, match):
         make_tiny(BarlowTwinsVQVAETransformer, **params).fit(GOOD)
 
 
+def _view_of_another_length(x, *, generator):
+    return x[..., 1:]
+
+
+def test_an_augmentation_changing_the_series_length_names_itself_and_the_shape():
+    # Used to surface as torch.cat's size mismatch inside the model's forward pass.
+    est = make_tiny(BarlowTwinsVQVAETransformer, augmentations=[_view_of_another_length])
+    with pytest.raises(ValueError, match=r"_view_of_another_length returned a tensor of "
+                                         r"shape \(8, 2, 19\).*shape \(8, 2, 20\)"):
+        est.fit(GOOD)
+
+
+_ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(),
+                     st.text(max_size=8), st.lists(st.integers(0, 3), max_size=3),
+                     st.just(np.array([1, 2])), st.just(np.array(["joint", "separate"])),
+                     st.just({"joint": 1}), st.just(np.float64(2.0)))
+
+
+def _not_a_bool(value) -> bool:
+    return not isinstance(value, (bool, np.bool_))
+
+
+def _not_an_int_ge_1(value) -> bool:
+    return isinstance(value, (bool, np.bool_)) or not (isinstance(value, (int, np.integer))
+                                                       and value >= 1)
+
+
+def _not_one_of(choices):
+    return lambda value: not (isinstance(value, str) and value in choices)
+
+
+#: Parameters and outputs added after the cases above were written: any invalid value.
+INVALID = {
+    "n_quantizers": _ANYTHING.filter(_not_an_int_ge_1) | st.integers(max_value=0),
+    "quantizer_dropout": _ANYTHING.filter(_not_a_bool),
+    "view_batchnorm": _ANYTHING.filter(_not_one_of(VIEW_BATCHNORMS)),
+    "output": _ANYTHING.filter(_not_one_of(OUTPUTS))
+              | st.sampled_from(["Latent", "pooled ", "bags", "tokens,bag"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_invalid_value_of_a_new_parameter_is_named_at_fit(name, data):
+    value = data.draw(INVALID[name], label=name)
+    cls = BarlowTwinsVQVAETransformer if name == "view_batchnorm" else VQVAETransformer
+    with pytest.raises((ValueError, TypeError), match=name):
+        make_tiny(cls, **{name: value}).fit(GOOD)
+
+
+@settings(max_examples=30, deadline=None)
+@given(output=INVALID["output"].filter(lambda value: value is not None))  # None: self.output
+def test_any_invalid_output_given_to_encode_is_named(fitted, output):
+    with pytest.raises(ValueError, match="output must be one of"):
+        fitted.encode(GOOD, output=output)
+
+
+@pytest.mark.parametrize("params, error, match", [
+    (dict(n_quantizers=0), ValueError, "n_quantizers must be >= 1"),
+    (dict(n_quantizers=2.0), TypeError, "n_quantizers must be an int"),
+    (dict(quantizer_dropout=1), TypeError, "quantizer_dropout must be a bool"),
+    (dict(output="pooled "), ValueError, r"output must be one of .*'latent', 'pooled', 'bag'"),
+])
+def test_bad_new_parameters_say_what_is_expected(params, error, match):
+    with pytest.raises(error, match=match):
+        make_tiny(VQVAETransformer, **params).fit(GOOD)
+
+
+def test_a_bad_view_batchnorm_lists_the_choices():
+    with pytest.raises(ValueError, match=r"view_batchnorm must be one of \('joint', "
+                                         r"'separate'\), got 'both'"):
+        make_tiny(BarlowTwinsVQVAETransformer, view_batchnorm="both").fit(GOOD)
+
+
 def test_parameters_are_not_validated_in_init():
     VQVAETransformer(hidden_dim=-3, output="nonsense")  # sklearn convention: fit validates
 
@@ -116,11 +195,44 @@ def malformed_arrays(draw):
 @given(X=malformed_arrays())
 def test_random_malformed_arrays_raise_only_value_or_type_errors(X, fitted):
     est = make_tiny(VQVAETransformer, max_steps=1)
-    for call in (est.fit, fitted.transform):
+    encoders = [lambda X, output=output: fitted.encode(X, output=output) for output in OUTPUTS]
+    for call in (est.fit, fitted.transform, *encoders):
         try:
             call(X)
         except (ValueError, TypeError):
             pass
+
+
+@pytest.fixture(scope="module", params=OUTPUTS)
+def fitted_for_output(request, fitted):
+    est = copy.copy(fitted)  # shares the trained net; only ``output`` differs
+    return est.set_params(output=request.param)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(Z=malformed_arrays())
+def test_random_malformed_codes_raise_only_value_or_type_errors(Z, fitted_for_output):
+    try:
+        fitted_for_output.inverse_transform(Z)
+    except (ValueError, TypeError):
+        pass
+
+
+@pytest.mark.parametrize("output", ["histogram", "pooled", "bag"])
+def test_outputs_that_cannot_be_decoded_say_which_can(fitted, output):
+    est = copy.copy(fitted).set_params(output=output)
+    Z = est.transform(GOOD)
+    with pytest.raises(ValueError, match=rf"output='{output}' cannot be decoded.*'latent'"):
+        est.inverse_transform(Z)
+
+
+@pytest.mark.parametrize("output", ["latent", "embedding", "tokens"])
+def test_decodable_outputs_refuse_codes_of_another_width(fitted, output):
+    est = copy.copy(fitted).set_params(output=output)
+    Z = est.transform(GOOD)
+    with pytest.raises(ValueError, match=rf"shape \(n_cases, {Z.shape[1]}\).*{output!r}"):
+        est.inverse_transform(Z[:, :-1])
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -20,6 +20,7 @@ from btvqvae import (
     NonFiniteLossError,
     VQVAETransformer,
 )
+from btvqvae._base import OUTPUTS
 from btvqvae.persistence import load
 from btvqvae.preprocessing import global_mean_std, safe_scale
 
@@ -61,6 +62,25 @@ def test_torch_tensors_are_taken_everywhere(fitted, dtype):
     np.testing.assert_allclose(from_tensor, fitted.inverse_transform(Z))
 
 
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_every_output_takes_torch_tensors_like_arrays(fitted, output):
+    expected = fitted.encode(X, output=output)
+    got = fitted.encode(torch.as_tensor(X, dtype=torch.float64), output=output)
+    if output == "bag":
+        assert (got != expected).nnz == 0
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_every_output_of_data_far_beyond_float32_is_finite():
+    est = make_tiny(VQVAETransformer, max_steps=2).fit(X * 1e300)
+    for output in OUTPUTS:
+        Z = est.encode(X * 1e300, output=output)
+        assert np.isfinite(Z.data if output == "bag" else Z).all(), output
+    assert np.isfinite(est.set_params(output="latent").inverse_transform(
+        est.encode(X * 1e300, output="latent"))).all()
+
+
 def test_standardisation_ignores_the_unit_of_the_data():
     for a in (1e-16, 1e-200, 1e-300, 1e38, 1e300):
         mean, std = global_mean_std(X * a)
@@ -75,6 +95,49 @@ def test_affine_data_is_standardised_like_the_original(a, b):
     mean, std = global_mean_std(data)
     scaled = (data - mean) / safe_scale(mean, std)
     np.testing.assert_allclose(scaled, (X - X.mean()) / X.std(), atol=1e-5)
+
+
+def _standardised(data):
+    mean, std = global_mean_std(data)
+    return (data - mean) / safe_scale(mean, std)
+
+
+@settings(max_examples=60, deadline=None)
+@given(c=st.floats(-1e308, 1e308, allow_subnormal=False), shape=st.sampled_from(
+    [(1, 1, 1), (3, 1, 7), (16, 2, 32), (1000, 1, 1)]))
+def test_identical_values_standardise_to_exactly_zero(c, shape):
+    # A plain mean of 3e38 repeated is 3e38 - 7.6e22: the rounding error became the data.
+    np.testing.assert_array_equal(_standardised(np.full(shape, c)), 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(c=st.floats(1e15, 1e308) | st.floats(-1e308, -1e15), ulps=st.integers(1, 8),
+       seed=st.integers(0, 2**16))
+def test_a_spread_of_a_few_roundings_standardises_to_within_one(c, ulps, seed):
+    # Constant up to rounding (a few ulps apart) counts as constant: no rounding step of a
+    # huge mean may stay a huge "standardised" value (float32 overflow in the model).
+    steps = np.random.default_rng(seed).integers(-ulps, ulps + 1, size=(8, 1, 16))
+    data = c + steps * np.spacing(c)
+    assert np.abs(_standardised(data)).max() <= 1.0
+
+
+def test_constant_data_at_float64_precision_fits_as_a_constant_series():
+    data = 3e38 + np.random.default_rng(0).standard_normal(X.shape)  # N(0, 1) rounds away
+    est = make_tiny(VQVAETransformer, max_steps=2).fit(data)
+    assert est.mean_ == 3e38
+    zeros = make_tiny(VQVAETransformer, max_steps=2).fit(np.zeros(X.shape))
+    np.testing.assert_array_equal(est.encode(data, output="tokens"),
+                                  zeros.encode(np.zeros(X.shape), output="tokens"))
+    assert np.isfinite(est.transform(data)).all()
+    np.testing.assert_allclose(est.reconstruct(data), 3e38, rtol=1e-12)
+
+
+def test_near_constant_data_of_huge_magnitude_fits_and_transforms():
+    c = -3e38
+    data = c + np.random.default_rng(0).integers(-3, 4, X.shape) * np.spacing(c)
+    est = make_tiny(VQVAETransformer, max_steps=2).fit(data)
+    assert np.isfinite(est.transform(data)).all()
+    np.testing.assert_allclose(est.reconstruct(data), c, rtol=1e-12)
 
 
 @pytest.mark.parametrize("k", [-60, -20, 20, 60])
@@ -134,6 +197,14 @@ def test_a_model_diverged_by_its_last_update_is_not_returned():
         make_tiny(VQVAETransformer, lr=1e30, max_steps=1).fit(X)
 
 
+@pytest.mark.parametrize("cls", [VQVAETransformer, BarlowTwinsVQVAETransformer])
+def test_a_model_with_finite_weights_but_nan_outputs_is_not_returned(cls):
+    # One step (the whole of X in one batch): the update leaves the weights finite but so
+    # large that the activations overflow, so the loss is never seen as NaN in training.
+    with pytest.raises(NonFiniteLossError, match=r"latents.*NaN or infinite.*lower `lr`"):
+        make_tiny(cls, lr=1e30, max_steps=1, batch_size=len(X)).fit(X)
+
+
 # -- parameters -------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls, params, name", [
     (VQVAETransformer, dict(hidden_dim=10**6), "hidden_dim=1000000"),
@@ -166,6 +237,33 @@ def test_what_sklearn_users_pass_is_accepted(params):
 def test_array_projector_dims_are_accepted():
     est = make_tiny(BarlowTwinsVQVAETransformer, projector_dims=np.array([8, 8])).fit(X)
     assert est.transform(X).shape[0] == len(X)
+
+
+@pytest.mark.parametrize("device", ["tpu", "cuda:0:1", "cuda:\u00b2", "cpu:0", "cuda:", 0])
+def test_a_device_torch_does_not_know_is_refused_at_fit_naming_device(device):
+    with pytest.raises(ValueError, match="device must be 'cpu', 'cuda'"):
+        make_tiny(VQVAETransformer, device=device).fit(X)
+
+
+@pytest.fixture
+def one_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+
+
+def test_a_gpu_index_the_machine_lacks_is_refused_naming_the_gpus_there(one_gpu):
+    from btvqvae._validation import resolve_device
+
+    assert resolve_device("cuda:0") == "cuda:0" and resolve_device("auto") == "cuda"
+    with pytest.raises(ValueError, match=r"device='cuda:3' asks for GPU 3.*1 GPU\(s\)"):
+        resolve_device("cuda:3")
+
+
+def test_a_model_saved_from_a_gpu_this_machine_lacks_loads_on_its_default_gpu(one_gpu):
+    from btvqvae._validation import available_device
+
+    assert available_device("cuda:3") == "cuda"
+    assert available_device("cuda:0") == "cuda:0" and available_device("cpu") == "cpu"
 
 
 def test_bad_random_state_names_random_state():
@@ -241,6 +339,17 @@ TAMPERING = {
     "hidden_dim text": (_param("hidden_dim", "wide"), "hidden_dim"),
     "batch_size list": (_param("batch_size", [1, 2]), "batch_size"),
     "params not a dict": (lambda p: _edit(p, lambda d: d.update(params=[1])), "params"),
+    "n_quantizers 0": (_param("n_quantizers", 0), "n_quantizers"),
+    "n_quantizers text": (_param("n_quantizers", "two"), "n_quantizers"),
+    "quantizer_dropout 1": (_param("quantizer_dropout", 1), "quantizer_dropout"),
+    "output bagz": (_param("output", "bagz"), "output must be one of"),
+    "output list": (_param("output", ["bag", "latent"]), "output must be one of"),
+    "device tpu": (_param("device", "tpu"), "device must be"),
+    "device cuda:0:1": (_param("device", "cuda:0:1"), "device must be"),
+    "device_ tpu": (_fitted_value("device_", "tpu"), "device_"),
+    "device_ cuda:0:1": (_fitted_value("device_", "cuda:0:1"), "device_"),
+    "device_ auto": (_fitted_value("device_", "auto"), "device_"),
+    "device_ number": (_fitted_value("device_", 0), "device_"),
 }
 
 
@@ -252,6 +361,14 @@ def test_tampered_folders_raise_one_documented_error_naming_the_file(saved, tmp_
     with pytest.raises(CorruptModelError, match=match) as info:
         load(path)
     assert any(name in str(info.value) for name in ("params.json", "weights.pt"))
+
+
+@pytest.mark.parametrize("value", ["both", None, ["joint"]])
+def test_a_tampered_barlow_twins_view_batchnorm_is_named(tmp_path, value):
+    path = make_tiny(BarlowTwinsVQVAETransformer, max_steps=1).fit(X).save(tmp_path / "bt")
+    _param("view_batchnorm", value)(path)
+    with pytest.raises(CorruptModelError, match="params.json.*view_batchnorm must be one of"):
+        load(path)
 
 
 def test_a_corrupt_history_warns_and_the_model_still_loads(saved, tmp_path, fitted):

@@ -78,6 +78,36 @@ def _normalise(step: Step) -> tuple[str | Callable[..., torch.Tensor], dict[str,
     )
 
 
+def _describe(step: str | Callable[..., torch.Tensor]) -> str:
+    """How an error names a step: its registered name, or the callable's qualified name."""
+    if isinstance(step, str):
+        return f"augmentation {step!r}"
+    name = getattr(step, "__qualname__", None)
+    if name is None:  # a callable object: its repr says what it is
+        return f"augmentation callable {step!r}"
+    module = getattr(step, "__module__", None)
+    return f"augmentation callable {module + '.' if module else ''}{name}"
+
+
+def _check_step_output(step, x: torch.Tensor, result: Any) -> None:
+    """A step must return a tensor like its input: same shape, dtype and device.
+
+    Checked here, where the step is known, rather than left to fail as a size mismatch deep
+    in the model's forward pass (the views are concatenated with the series).
+    """
+    expected = (f"a torch.Tensor of shape {tuple(x.shape)} (n_cases, n_channels, "
+                f"n_timepoints), dtype {x.dtype}, on {x.device}, like its input")
+    fix = ("fix the function so each view keeps the series' shape (e.g. resample a crop back "
+           "to the series length) and return it with x's dtype and device")
+    if not isinstance(result, torch.Tensor):
+        raise TypeError(f"{_describe(step)} returned a {type(result).__name__}; it must "
+                        f"return {expected}: {fix}")
+    if (result.shape, result.dtype, result.device) != (x.shape, x.dtype, x.device):
+        raise ValueError(f"{_describe(step)} returned a tensor of shape {tuple(result.shape)}, "
+                         f"dtype {result.dtype}, on {result.device}; it must return "
+                         f"{expected}: {fix}")
+
+
 class Augmenter:
     """Apply a sequence of augmentations in order; ``two_views`` makes a Barlow Twins pair.
 
@@ -88,7 +118,9 @@ class Augmenter:
         strengths). Otherwise each item is a registered name (``"jitter"``), a
         ``(name, params)`` pair (``("slope", {"scaled": True})``) or a callable
         ``fn(x, *, generator)``. An empty sequence is the identity (returns a copy).
-        Names are looked up in :data:`AUGMENTATIONS` when the augmenter is used.
+        Names are looked up in :data:`AUGMENTATIONS` when the augmenter is used. Each
+        step must return a tensor of its input's shape, dtype and device; one that does not
+        raises ``ValueError`` (``TypeError`` for a non-tensor) naming the step.
 
     Examples
     --------
@@ -144,7 +176,9 @@ class Augmenter:
         out = _as_tensor(x).clone()  # the identity, too, returns a new tensor
         generator = _generator(generator)
         for step, params in self._normalised_steps():
-            out = self._resolve(step)(out, generator=generator, **params)  # (n, c, t)
+            result = self._resolve(step)(out, generator=generator, **params)  # (n, c, t)
+            _check_step_output(step, out, result)
+            out = result
         return out
 
     def two_views(self, x: Any, *, generator: torch.Generator | None = None
