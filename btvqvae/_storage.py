@@ -7,7 +7,6 @@ methods while :mod:`btvqvae.persistence`, the public face, sits above them.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import numbers
@@ -25,18 +24,25 @@ from ._jsoncodec import NotJSONable, from_json, json_history, to_json
 from ._validation import (
     available_device,
     check_device,
-    non_finite_tensors,
     resolve_device,
 )
 from ._version import __version__
-from .nn.model import ARCHITECTURE
+from ._weights import (
+    PARAMS_FILE,
+    WEIGHTS_FILE,
+    CorruptModelError,
+    load_state,
+    read_weights,
+    sha256,
+)
+from .pretrained import record_problem
 
 __all__ = ["FORMAT", "CorruptModelError", "estimator_classes", "load", "load_state", "save"]
 
 #: Value of ``"format"`` in ``params.json``; ``FORMAT_VERSION`` changes with the layout.
 FORMAT = "btvqvae-estimator"
 FORMAT_VERSION = 1
-PARAMS_FILE, WEIGHTS_FILE, HISTORY_FILE = "params.json", "weights.pt", "history.json"
+HISTORY_FILE = "history.json"
 
 #: Fitted attributes written to params.json (``feature_names_in_`` only when present).
 FITTED_ATTRIBUTES = (
@@ -46,18 +52,6 @@ FITTED_ATTRIBUTES = (
 )
 _OPTIONAL_ATTRIBUTES = ("feature_names_in_", "pretrained_")
 _PICKLE_HINT = "save the model with joblib.dump / pickle instead"
-
-
-class CorruptModelError(ValueError):
-    """A saved model folder whose files are damaged, edited or not written by btvqvae.
-
-    The message names the file and what is wrong with it. Missing files raise
-    ``FileNotFoundError`` instead.
-    """
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # ---------------------------------------------------------------------------------- saving
@@ -143,7 +137,7 @@ def save(estimator, path) -> Path:
     buffer = io.BytesIO()
     torch.save(state, buffer)
     weights = buffer.getvalue()
-    document["weights_sha256"] = _sha256(weights)
+    document["weights_sha256"] = sha256(weights)
     text = json.dumps(document, indent=2, allow_nan=True)
     history = json_history(getattr(estimator.net_, "history", []))
 
@@ -285,27 +279,14 @@ def _fitted_problem(name: str, value, fitted: dict, codebook_size: int) -> str |
         except ValueError:
             return "must be 'cpu', 'cuda' or 'cuda:N' (the device the model was fitted on)"
     if name == "pretrained_":
-        return _pretrained_problem(value)
-    return None
-
-
-def _pretrained_problem(value) -> str | None:
-    if not isinstance(value, dict) or set(value) != {"name", "architecture", "length",
-                                                     "weights_sha256"}:
-        return "must name a tokenizer's name, architecture, length and weights_sha256"
-    arch = value["architecture"]
-    if not isinstance(arch, dict) or set(arch) != set(ARCHITECTURE) or not all(
-            _is_int(v, 1) or (k == "code_dim" and v is None) for k, v in arch.items()):
-        return f"must hold an architecture of ints {ARCHITECTURE}"
-    if value["length"] is not None and not _is_int(value["length"], 1):
-        return "must have a length that is null or an int >= 1"
+        return record_problem(value)
     return None
 
 
 def _codebook_size(estimator, fitted: dict) -> int:
     """Codes per stage: the pretrained tokenizer's when there is one, else the parameter."""
     record = fitted.get("pretrained_")
-    if _pretrained_problem(record) is None:
+    if record_problem(record) is None:
         return record["architecture"]["codebook_size"]
     return estimator.codebook_size
 
@@ -329,54 +310,10 @@ def _set_fitted(estimator, fitted: dict) -> None:
         setattr(estimator, name, value)
 
 
-def load_state(module: torch.nn.Module, state, source) -> None:
-    """Load ``state`` into ``module`` after checking every key and shape against it."""
-    if not isinstance(state, Mapping) or not all(
-            isinstance(v, torch.Tensor) for v in state.values()):
-        raise CorruptModelError(f"{source} does not hold a state dict of tensors")
-    expected = module.state_dict()
-    problems = [f"missing {k}" for k in expected if k not in state]
-    problems += [f"unexpected {k}" for k in state if k not in expected]
-    problems += [f"{k}: saved {tuple(state[k].shape)}, model {tuple(v.shape)}"
-                 for k, v in expected.items()
-                 if k in state and tuple(state[k].shape) != tuple(v.shape)]
-    problems += [f"{k}: saved {state[k].dtype}, model {v.dtype}" for k, v in expected.items()
-                 if k in state and state[k].dtype != v.dtype]
-    if problems:
-        raise CorruptModelError(
-            f"the weights in {source} do not fit the architecture built from its params.json "
-            f"({len(problems)} incompatible keys: {'; '.join(problems)}); the model was saved "
-            "by an incompatible btvqvae version or the files were edited")
-    bad = non_finite_tensors(state)
-    if bad:
-        raise CorruptModelError(f"{source} holds NaN or infinity in {len(bad)} tensors "
-                                f"(e.g. {bad[0]}): the weights are damaged")
-    module.load_state_dict(state)
-
-
 def _load_device(requested, saved: str) -> str:
     if requested is not None:
         return resolve_device(requested, stacklevel=4)
     return available_device(saved)  # as unpickling does: a GPU model runs on a CPU machine
-
-
-def _read_weights(file: Path, document: dict):
-    with open(file, "rb") as fh:
-        data = fh.read()
-    recorded = document.get("weights_sha256")
-    if recorded is None:
-        warnings.warn(f"{file.parent} was saved without a checksum of {WEIGHTS_FILE} (by an "
-                      "older btvqvae), so its weights cannot be verified; save it again to "
-                      "add one", UserWarning, stacklevel=4)
-    elif recorded != _sha256(data):
-        raise CorruptModelError(f"{file} does not match the sha256 recorded in {PARAMS_FILE}: "
-                                "the file was changed or damaged after it was saved")
-    try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for truncated or foreign files
-        raise CorruptModelError(f"{file} cannot be read as saved weights ({type(exc).__name__}"
-                                "): it is truncated, damaged or not written by "
-                                "btvqvae.persistence.save") from None
 
 
 def _read_history(file: Path) -> History | None:
@@ -403,7 +340,7 @@ def load(path, classes: Mapping[str, type], device: str | None = None):
     _set_fitted(estimator, document.get("fitted", {}))
     estimator.device_ = _load_device(device, estimator.device_)
     weights = path / WEIGHTS_FILE
-    estimator._restore_net(_read_weights(weights, document), weights)
+    estimator._restore_net(read_weights(weights, document), weights)
     module = estimator.net_.module_
     if (estimator.n_tokens_, tuple(estimator.latent_shape_)) != (module.n_tokens,
                                                                  module.latent_shape):

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._storage import CorruptModelError, _read_weights, load_state
+from ._weights import CorruptModelError, load_state, read_weights
 from .nn.encoder import downsampling_strides
 from .nn.instance import MIN_SPREAD, InstanceTokenizer
 from .nn.model import ARCHITECTURE, VQVAE
@@ -40,7 +40,7 @@ from .nn.stft import n_frames
 
 __all__ = ["DEFAULT", "CARD_FILE", "WEIGHTS_FILE", "PretrainedTokenizer", "available",
            "build_core", "check_init", "instance_module", "load_pretrained", "memory_params",
-           "restore_levels", "save_tokenizer"]
+           "record_problem", "restore_levels", "save_tokenizer"]
 
 #: The tokenizer ``init="pretrained"`` means.
 DEFAULT = "ucr-v1"
@@ -169,6 +169,19 @@ def memory_params(record: dict, n_timepoints: int) -> dict:
                 n_res_blocks=arch["n_res_blocks"], downsampled_width=width)
 
 
+def record_problem(value) -> str | None:
+    if not isinstance(value, dict) or set(value) != {"name", "architecture", "length",
+                                                     "weights_sha256"}:
+        return "must name a tokenizer's name, architecture, length and weights_sha256"
+    arch = value["architecture"]
+    if not isinstance(arch, dict) or set(arch) != set(ARCHITECTURE) or not all(
+            _is_int(v, 1) or (k == "code_dim" and v is None) for k, v in arch.items()):
+        return f"must hold an architecture of ints {ARCHITECTURE}"
+    if value["length"] is not None and not _is_int(value["length"], 1):
+        return "must have a length that is null or an int >= 1"
+    return None
+
+
 def _resolve(init: str | os.PathLike) -> tuple[str, Path]:
     if isinstance(init, str) and init == "pretrained":
         init = DEFAULT
@@ -226,7 +239,7 @@ def load_pretrained(init: str | os.PathLike) -> PretrainedTokenizer:
     weights = path / WEIGHTS_FILE
     if not weights.is_file():
         raise FileNotFoundError(f"{path} has {CARD_FILE} but no {WEIGHTS_FILE}")
-    state = _read_weights(weights, card)
+    state = read_weights(weights, card, CARD_FILE)
     tokenizer = PretrainedTokenizer(
         name=card.get("name", name), architecture=dict(card["architecture"]),
         length=card.get("length"), weights_sha256=card["weights_sha256"], card=card,

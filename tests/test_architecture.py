@@ -17,8 +17,8 @@ PACKAGE = Path(btvqvae.__file__).parent
 LAYERS = [
     {"_version", "_random", "_validation", "_jsoncodec", "nn"},
     {"readouts", "augmentations", "preprocessing", "presets", "datasets"},
-    {"training", "_storage", "pretrained"},
-    {"_base", "estimators"},
+    {"training", "_storage", "_weights", "pretrained"},
+    {"_base", "_decoding", "estimators"},
     {"persistence", "evaluation", "monitoring", "plotting", "cli", "__main__", "__init__"},
 ]
 
