@@ -11,7 +11,8 @@ of its series uniformly, so the corpus' large datasets do not drown the small on
 Training is the estimator's (AdamW, per-step cosine schedule to 0, the VQ-VAE loss, k-means
 codebook initialisation on the first batch), for ``--steps`` steps, seeded by ``--seed``.
 Every ``--checkpoint-every`` steps the state (weights, optimizer, schedule, both random
-streams) goes to ``OUT/checkpoint.pt``; the same command resumes from it. ``--save-at`` also
+streams) goes to ``OUT/checkpoint.pt``; the same command resumes from it (``--stop-after``
+ends a run early on purpose, for a machine that is only lent for a while). ``--save-at`` also
 writes the tokenizer as it stands at those steps (``OUT/step<k>/``), for budget curves.
 
 OUT ends up holding ``card.json`` (architecture, length, sha256 of the weights, corpus,
@@ -149,7 +150,8 @@ def train(args) -> Path:
                                                           eta_min=0.0)
     rng = np.random.default_rng(args.seed)
     generator = torch.Generator().manual_seed(args.seed + 2)
-    settings = {k: v for k, v in vars(args).items() if k not in ("checkpoint_every", "save_at")}
+    settings = {k: v for k, v in vars(args).items()
+                if k not in ("checkpoint_every", "save_at", "stop_after", "torch_threads")}
     step, seconds, losses = 0, 0.0, []
     checkpoint = out / CHECKPOINT
     if checkpoint.is_file():
@@ -180,7 +182,8 @@ def train(args) -> Path:
     }
     bar = _progress(args.steps, step)
     core.train()
-    while step < args.steps:
+    last = min(args.steps, step + args.stop_after) if args.stop_after else args.steps
+    while step < last:
         start = time.perf_counter()
         batch = corpus[balanced_batch(owner_rows, args.batch_size, rng)]
         output = core(batch, generator)
@@ -200,7 +203,7 @@ def train(args) -> Path:
                             training=dict(card["training"], stopped_at=step))
             write_tokenizer(out / f"step{step}", core.eval(), snapshot)
             core.train()
-        if step % args.checkpoint_every == 0 or step == args.steps:
+        if step % args.checkpoint_every == 0 or step == last:
             out.mkdir(parents=True, exist_ok=True)
             torch.save({"settings": settings, "core": core.state_dict(),
                         "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
@@ -208,6 +211,10 @@ def train(args) -> Path:
                         "step": step, "seconds": seconds, "losses": losses},
                        checkpoint.with_suffix(".tmp"))
             os.replace(checkpoint.with_suffix(".tmp"), checkpoint)
+    if step < args.steps:
+        print(f"stopped at step {step} of {args.steps}; rerun the command to resume",
+              flush=True)
+        return out
     card["training"].update(seconds=round(seconds, 1),
                             final_loss=float(np.mean(losses[-50:])))
     write_tokenizer(out, core.eval(), card)
@@ -248,6 +255,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--save-at", type=int, nargs="*", default=[])
+    p.add_argument("--stop-after", type=int, default=0,
+                   help="stop (checkpointed) after this many steps of this run; 0: run to the end")
     p.add_argument("--torch-threads", type=int, default=0, help="0: torch's default")
     return p
 

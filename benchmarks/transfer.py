@@ -14,13 +14,17 @@ Configurations (``--configs``):
   ``length`` set to null: fixed strides, tokens in proportion to length) instead of
   resampled to the card's length.
 
-``zero`` cells score every read-out with both probes of :mod:`benchmarks.probes`, the
-others the embedding, latent and pooled read-outs (the bag's probes take minutes); all add
+``zero`` cells score the dense read-outs (embedding, histogram, latent, pooled; with
+``--all-readouts`` also one-hot tokens and the bag, whose probes take minutes per dataset)
+with both probes of :mod:`benchmarks.probes`, the others the embedding, latent and pooled
+read-outs; all add
 ``pipeline`` (``SVC(kernel="linear")`` on the unscaled embedding: the user's two-step
 Pipeline) and ``embedding+stats`` (the embedding with each channel's level and log spread
 appended: whether the scale that instance normalisation removes helps). ``zero`` cells also
 record the share of TEST token positions that agree between 1 and 2 torch threads.
 
+``python -m benchmarks.transfer agreement --data-dir DIR --tokenizer pretrained`` records how
+many TEST token positions agree between 1 and 2 torch threads for each dataset.
 ``python -m benchmarks.transfer report FILE --panel benchmarks/results/panel/thesis.jsonl``
 prints the Markdown report: per configuration the means over the 18 equal-length datasets
 beside per-dataset training (``vqvae`` of the panel, mean over its seeds) and the
@@ -44,8 +48,9 @@ from benchmarks.presets import ALL, EQUAL
 FOLDS = tuple(tuple(sorted(ALL)[k::4]) for k in range(4))
 
 
-def fold_of(dataset: str) -> int:
-    return next(k for k, fold in enumerate(FOLDS) if dataset in fold)
+def fold_of(dataset: str) -> int | None:
+    """The fold that leaves ``dataset`` out of the corpus (None outside the panel)."""
+    return next((k for k, fold in enumerate(FOLDS) if dataset in fold), None)
 
 
 def _native_copy(tokenizer: Path, workdir: Path) -> Path:
@@ -115,7 +120,7 @@ def _thread_agreement(est, X) -> float:
 
 
 def run_cell(dataset: str, tokenizer: Path, config: str, data_dir: str, workdir: Path,
-             seed: int = 0) -> dict:
+             seed: int = 0, all_readouts: bool = False) -> dict:
     from benchmarks.cells import load_dataset
     from benchmarks.probes import score_readouts
     from btvqvae import VQVAETransformer
@@ -133,8 +138,11 @@ def run_cell(dataset: str, tokenizer: Path, config: str, data_dir: str, workdir:
     transform_seconds = time.perf_counter() - start
     extra = _extra_probes(est, X_train, y_train, X_test, y_test)
     known = {"embedding": {"svc": extra.pop("thesis")}}
-    # every read-out for the zero-fit tokenizer; the others are scored where they differ
-    names = None if config == "zero" else ("embedding", "latent", "pooled")
+    # the dense read-outs for the zero-fit tokenizer (every one with all_readouts: one-hot
+    # tokens and the bag cost minutes of probes per dataset), the main three for the others
+    names = ("embedding", "latent", "pooled")
+    if config == "zero":
+        names = None if all_readouts else ("embedding", "histogram", "latent", "pooled")
     readouts = score_readouts(est, X_train, y_train, X_test, y_test, names, known=known)
     readouts.update(extra)
     record = {"dataset": dataset, "tokenizer": tokenizer.name, "config": config, "seed": seed,
@@ -167,7 +175,7 @@ def run(args) -> None:
                         continue
                     start = time.perf_counter()
                     record = run_cell(dataset, tokenizer, config, args.data_dir, Path(tmp),
-                                      args.seed)
+                                      args.seed, args.all_readouts)
                     with open(out, "a") as fh:
                         fh.write(json.dumps(record) + "\n")
                     emb = record["readouts"]["embedding"]
@@ -175,6 +183,26 @@ def run(args) -> None:
                           f"svc {emb['svc']} ridge {emb['ridge']:.3f} "
                           f"fit {record['fit_seconds']:.1f}s "
                           f"({time.perf_counter() - start:.0f}s)", flush=True)
+
+
+def agreement(args) -> dict:
+    """``{dataset: share of TEST token positions equal at 1 and 2 torch threads}``."""
+    from benchmarks.cells import load_dataset
+    from btvqvae import VQVAETransformer
+
+    shares = {}
+    for dataset in args.datasets or ALL:
+        X_train, _, X_test, _, _ = load_dataset(dataset, args.data_dir, "resample",
+                                                "interpolate")
+        est = VQVAETransformer(init=args.tokenizer, max_steps=0).fit(X_train)
+        shares[dataset] = _thread_agreement(est, X_test)
+        print(f"{dataset:28s} {shares[dataset]:.5f}", flush=True)
+    result = {"tokenizer": args.tokenizer, "per_dataset": shares,
+              "mean": float(np.mean(list(shares.values()))),
+              "min": float(np.min(list(shares.values())))}
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return result
 
 
 # ---------------------------------------------------------------------------------- report
@@ -298,8 +326,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--datasets", nargs="*", help="instead of --fold: these datasets")
     r.add_argument("--configs", nargs="+", default=["zero", "ft50", "ft150", "native"])
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--all-readouts", action="store_true",
+                   help="also probe one-hot tokens and the bag in zero-fit cells (slow)")
     r.add_argument("--out", required=True)
     r.add_argument("--torch-threads", type=int, default=0)
+    a = sub.add_parser("agreement", help="tokens at 1 vs 2 torch threads, TEST splits")
+    a.add_argument("--data-dir", required=True)
+    a.add_argument("--tokenizer", default="pretrained")
+    a.add_argument("--datasets", nargs="*")
+    a.add_argument("--out")
     s = sub.add_parser("report", help="the Markdown report of a results file")
     s.add_argument("file")
     s.add_argument("--panel", default="benchmarks/results/panel/thesis.jsonl")
@@ -314,6 +349,9 @@ def main(argv=None) -> int:
         if args.out:
             Path(args.out).write_text(text)
         print(text)
+        return 0
+    if args.command == "agreement":
+        agreement(args)
         return 0
     if args.command != "run":
         _parser().print_help()
