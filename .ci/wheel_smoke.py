@@ -42,10 +42,20 @@ def main() -> None:
         again = VQVAETransformer.load(Path(folder) / "model")
     np.testing.assert_array_equal(again.transform(X), tokens)
 
+    # the shipped pretrained tokenizer: package data inside the wheel, verified on load
+    from btvqvae.pretrained import DEFAULT, available
+
+    assert DEFAULT in available(), f"the wheel lacks the pretrained tokenizer {DEFAULT!r}"
+    zero = VQVAETransformer(init="pretrained", max_steps=0, output="tokens").fit(X)
+    shared = zero.transform(X)
+    assert shared.shape == (X.shape[0], zero.n_tokens_) and zero.n_iter_ == 0
+    assert np.isfinite(zero.reconstruct(X)).all()
+
     mse = float(np.mean((X_hat - X) ** 2) / est.scale_ ** 2)
     print(f"wheel_smoke: btvqvae {btvqvae.__version__} from {installed.parent}: "
           f"{tokens.shape[0]} GunPoint series -> {tokens.shape[1]} tokens each -> decoded "
-          f"{X_hat.shape}, finite, MSE {mse:.3f} after 5 steps; save/load agrees "
+          f"{X_hat.shape}, finite, MSE {mse:.3f} after 5 steps; save/load agrees; the "
+          f"pretrained {DEFAULT!r} tokenizes with no training "
           f"({time.perf_counter() - start:.1f} s)")
 
 

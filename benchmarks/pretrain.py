@@ -143,8 +143,7 @@ def train(args) -> Path:
           flush=True)
 
     arch = dict(DEFAULT_ARCHITECTURE, hidden_dim=args.hidden_dim)
-    core = build_core(arch, args.length, generator=torch.Generator().manual_seed(args.seed),
-                      kmeans_init=True, ema_decay=0.8)
+    core = _new_core(arch, args)
     optimizer = torch.optim.AdamW(core.parameters(), lr=args.lr, weight_decay=1e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.steps,
                                                           eta_min=0.0)
@@ -175,6 +174,9 @@ def train(args) -> Path:
                    "n_datasets": len(folders), "n_series": int(len(corpus)),
                    "datasets": sizes, "sampling": "balanced: dataset uniform, then series"},
         "training": {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+                     "barlow_twins": {"gamma": args.gamma, "lambd": 0.005,
+                                      "projector_dims": [512, 512], "views": "package default",
+                                      "recon_target": "clean"} if args.gamma else None,
                      "weight_decay": 1e-3, "schedule": "cosine to 0 per step",
                      "ema_decay": 0.8, "kmeans_init": True, "seed": args.seed},
         "command": "python -m benchmarks.pretrain " + shlex.join(sys.argv[1:]),
@@ -186,8 +188,11 @@ def train(args) -> Path:
     while step < last:
         start = time.perf_counter()
         batch = corpus[balanced_batch(owner_rows, args.batch_size, rng)]
-        output = core(batch, generator)
-        loss, _ = vqvae_loss(output, commitment_weight=1.0)
+        if args.gamma:
+            output = core(batch, generator, barlow_twins=True)
+        else:
+            output = core(batch, generator)
+        loss, _ = vqvae_loss(output, commitment_weight=1.0, gamma=args.gamma, lambd=0.005)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -201,7 +206,7 @@ def train(args) -> Path:
         if step in args.save_at:
             snapshot = dict(card, name=f"{out.name}-step{step}",
                             training=dict(card["training"], stopped_at=step))
-            write_tokenizer(out / f"step{step}", core.eval(), snapshot)
+            write_tokenizer(out / f"step{step}", _plain(core, arch, args), snapshot)
             core.train()
         if step % args.checkpoint_every == 0 or step == last:
             out.mkdir(parents=True, exist_ok=True)
@@ -217,9 +222,37 @@ def train(args) -> Path:
         return out
     card["training"].update(seconds=round(seconds, 1),
                             final_loss=float(np.mean(losses[-50:])))
-    write_tokenizer(out, core.eval(), card)
+    write_tokenizer(out, _plain(core, arch, args), card)
+    checkpoint.unlink(missing_ok=True)  # the tokenizer is the result; nothing to resume
     print(f"wrote {out} after {seconds:.0f} s of training", flush=True)
     return out
+
+
+def _new_core(arch: dict, args):
+    """The model trained: the plain core, or with ``--gamma`` the Barlow Twins VQ-VAE around
+    the same core (the estimator's default views, projector and clean reconstruction)."""
+    generator = torch.Generator().manual_seed(args.seed)
+    if not args.gamma:
+        return build_core(arch, args.length, generator=generator, kmeans_init=True,
+                          ema_decay=0.8)
+    from btvqvae.augmentations import make_augmenter
+    from btvqvae.nn.model import BarlowTwinsVQVAE
+
+    return BarlowTwinsVQVAE(1, args.length, projector_dims=(512, 512), recon_target="clean",
+                            augmenter=make_augmenter(None), generator=generator,
+                            kmeans_init=True, ema_decay=0.8,
+                            **{k: arch[k] for k in ARCHITECTURE})
+
+
+def _plain(core, arch: dict, args):
+    """The tokenizer's core in eval mode: a Barlow Twins model loses its projector, which
+    tokenizing never uses."""
+    if not args.gamma:
+        return core.eval()
+    plain = build_core(arch, args.length)
+    state = {k: v for k, v in core.state_dict().items() if not k.startswith("projector.")}
+    plain.load_state_dict(state)
+    return plain.eval()
 
 
 def _progress(total: int, start: int):
@@ -253,6 +286,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--length", type=int, default=256)
     p.add_argument("--hidden-dim", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gamma", type=float, default=0.0,
+                   help="> 0: pretrain the Barlow Twins VQ-VAE with this weight γ")
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--save-at", type=int, nargs="*", default=[])
     p.add_argument("--stop-after", type=int, default=0,

@@ -112,3 +112,11 @@ def test_transfer_cells_score_zero_fit_fine_tuned_and_native_tokenizers(archive,
     transfer.main(["run", "--data-dir", str(archive), "--tokenizers", str(tok),
                    "--datasets", "Toy", "--configs", "zero", "--out", str(out)])
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_a_barlow_twins_pretraining_ships_its_core_without_the_projector(archive, tmp_path):
+    out = tmp_path / "bt"
+    pretrain.main(_args(archive, out, "--steps", "2", "--gamma", "1"))
+    tokenizer = load_pretrained(str(out))
+    assert not any(key.startswith("projector.") for key in tokenizer.state)
+    assert tokenizer.card["training"]["barlow_twins"]["gamma"] == 1.0
