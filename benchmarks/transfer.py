@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -231,12 +232,82 @@ def _wilcoxon(a, b) -> tuple[int, int, int, float]:
     return wins, ties, losses, p
 
 
-def report(args) -> str:
-    records = [json.loads(line) for line in Path(args.file).read_text().splitlines()]
+def _label(record: dict) -> str:
+    """A fold tokenizer's cells go by their configuration; other tokenizers' (a budget
+    snapshot, a smaller corpus, Barlow Twins) add what sets them apart: ``zero:step1000``."""
+    name = record["tokenizer"]
+    if re.fullmatch(r"fold\d+", name):
+        return record["config"]
+    return f"{record['config']}:{re.sub(r'^fold[0-9]+-?', '', name)}"
+
+
+def _records(files) -> list[dict]:
+    return [json.loads(line) for file in files for line in Path(file).read_text().splitlines()]
+
+
+def against(cell: dict, configs, datasets, ref: dict) -> list[dict]:
+    """Per configuration: the embedding's thesis probe against per-dataset training."""
+    rows = []
+    for c in configs:
+        common = [d for d in datasets if (d, c) in cell and d in ref
+                  and _score(cell[(d, c)], "embedding", "svc") is not None]
+        if not common:
+            continue
+        ours = [_score(cell[(d, c)], "embedding", "svc") for d in common]
+        theirs = [ref[d] for d in common]
+        w, t, loss, p = _wilcoxon(ours, theirs)
+        zero = [_score(cell[(d, "zero")], "embedding", "svc") for d in common
+                if (d, "zero") in cell]
+        rows.append({
+            "config": c, "datasets": len(common), "mean": float(np.mean(ours)),
+            "zero_fit_mean": float(np.mean(zero)) if len(zero) == len(common) else None,
+            "per_dataset_mean": float(np.mean(theirs)), "wins": w, "ties": t, "losses": loss,
+            "p": p, "median_fit_s": float(np.median([cell[(d, c)]["fit_seconds"]
+                                                     for d in common])),
+            "median_transform_s": float(np.median([cell[(d, c)]["transform_seconds"]
+                                                   for d in common]))})
+    return rows
+
+
+def write_card_metrics(args) -> dict:
+    """Put the cross-validated accuracies (and the thread agreement) into a tokenizer's card:
+    the numbers travel with the weights, as torchvision's ``Weights.meta`` does."""
+    records = _records(args.files)
     panel = _panel(args.panel)
     datasets = [d for d in EQUAL if any(r["dataset"] == d for r in records)]
-    configs = sorted({r["config"] for r in records}, key=lambda c: (c != "zero", c))
-    cell = {(r["dataset"], r["config"]): r for r in records}
+    cell = {(r["dataset"], _label(r)): r for r in records}
+    configs = sorted({_label(r) for r in records if ":" not in _label(r)})
+    ref = {}
+    for d in datasets:
+        values = [_score(r, "embedding", "svc") for r in panel.get("vqvae", {}).get(d, [])]
+        if values:
+            ref[d] = float(np.mean(values))
+    metrics = {
+        "protocol": "dataset-level 4-fold cross-validation on the development panel: each "
+                    "fold's tokenizer pretrained without the fold's datasets (same recipe), "
+                    "embedding + MinMaxScaler(-1, 1) + SVC(kernel='linear', C=1), default "
+                    "UCR splits; per-dataset training = the panel's vqvae at the defaults",
+        "source": "benchmarks/results/pretrained/transfer.md",
+        "equal_length_datasets": len(datasets),
+        "against_per_dataset_training": against(cell, configs, datasets, ref),
+    }
+    if args.agreement:
+        agree = json.loads(Path(args.agreement).read_text())
+        metrics["token_agreement_1_vs_2_threads"] = {"mean": agree["mean"],
+                                                     "min": agree["min"]}
+    card_file = Path(args.tokenizer) / "card.json"
+    card = json.loads(card_file.read_text())
+    card["metrics"] = metrics
+    card_file.write_text(json.dumps(card, indent=2) + "\n")
+    return metrics
+
+
+def report(args) -> str:
+    records = _records(args.files)
+    panel = _panel(args.panel)
+    datasets = [d for d in EQUAL if any(r["dataset"] == d for r in records)]
+    configs = sorted({_label(r) for r in records}, key=lambda c: (":" in c, c != "zero", c))
+    cell = {(r["dataset"], _label(r)): r for r in records}
 
     def per_dataset(model, readout, probe, key=None):
         out = {}
@@ -250,7 +321,8 @@ def report(args) -> str:
 
     lines = [f"# Pretrained tokenizers, out-of-corpus folds ({len(datasets)} equal-length "
              "development datasets)", "",
-             f"Source: `{args.file}`; per-dataset training and baselines: `{args.panel}` "
+             f"Source: {', '.join(f'`{f}`' for f in args.files)}; per-dataset training and "
+             f"baselines: `{args.panel}` "
              "(mean over each dataset's seeds).", ""]
     readouts = [("embedding", "svc"), ("embedding", "ridge"), ("pipeline", "svc"),
                 ("embedding+stats", "svc"), ("embedding+stats", "ridge"), ("tokens", "svc"),
@@ -272,22 +344,18 @@ def report(args) -> str:
 
     ref = per_dataset("vqvae", "embedding", "svc")
     lines += ["", "## Against per-dataset training (embedding, thesis probe: MinMax + linear "
-              "SVC)", "", "| configuration | mean | per-dataset mean | win / tie / loss | "
-              "Wilcoxon p | median fit s | median transform s |", "|---|---|---|---|---|---|---|"]
-    for c in configs:
-        common = [d for d in datasets if (d, c) in cell and d in ref
-                  and _score(cell[(d, c)], "embedding", "svc") is not None]
-        if not common:
-            continue
-        ours = [_score(cell[(d, c)], "embedding", "svc") for d in common]
-        theirs = [ref[d] for d in common]
-        w, t, loss, p = _wilcoxon(ours, theirs)
-        fit = np.median([cell[(d, c)]["fit_seconds"] for d in common])
-        trans = np.median([cell[(d, c)]["transform_seconds"] for d in common])
-        lines.append(f"| {c} | {np.mean(ours):.3f} | {np.mean(theirs):.3f} | {w} / {t} / "
-                     f"{loss} | {p:.3f} | {fit:.1f} | {trans:.2f} |")
+              "SVC)", "", "| configuration | datasets | mean | zero-fit on them | per-dataset "
+              "mean | win / tie / loss | Wilcoxon p | median fit s | median transform s |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for row in against(cell, configs, datasets, ref):
+        zero_text = "—" if row["zero_fit_mean"] is None else f"{row['zero_fit_mean']:.3f}"
+        lines.append(f"| {row['config']} | {row['datasets']} | {row['mean']:.3f} | "
+                     f"{zero_text} | {row['per_dataset_mean']:.3f} | {row['wins']} / "
+                     f"{row['ties']} / {row['losses']} | {row['p']:.3f} | "
+                     f"{row['median_fit_s']:.1f} | {row['median_transform_s']:.2f} |")
     fit_ref = per_dataset("vqvae", None, None, key="fit_seconds")
-    lines.append(f"| per-dataset vqvae | | | | | {np.median(list(fit_ref.values())):.1f} | |")
+    lines.append(f"| per-dataset vqvae | {len(fit_ref)} | | | | | | "
+                 f"{np.median(list(fit_ref.values())):.1f} | |")
 
     lines += ["", "## Baselines on the same datasets (panel)", "", "| model | mean |", "|---|---|"]
     for model in ("raw_svc", "minirocket", "weasel2"):
@@ -335,8 +403,13 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--tokenizer", default="pretrained")
     a.add_argument("--datasets", nargs="*")
     a.add_argument("--out")
-    s = sub.add_parser("report", help="the Markdown report of a results file")
-    s.add_argument("file")
+    c = sub.add_parser("card", help="write the measured accuracies into a tokenizer's card")
+    c.add_argument("tokenizer")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--panel", default="benchmarks/results/panel/thesis.jsonl")
+    c.add_argument("--agreement", help="agreement.json of the same tokenizer")
+    s = sub.add_parser("report", help="the Markdown report of results files")
+    s.add_argument("files", nargs="+")
     s.add_argument("--panel", default="benchmarks/results/panel/thesis.jsonl")
     s.add_argument("--out")
     return p
@@ -349,6 +422,9 @@ def main(argv=None) -> int:
         if args.out:
             Path(args.out).write_text(text)
         print(text)
+        return 0
+    if args.command == "card":
+        print(json.dumps(write_card_metrics(args), indent=2))
         return 0
     if args.command == "agreement":
         agreement(args)

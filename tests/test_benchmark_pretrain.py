@@ -120,3 +120,26 @@ def test_a_barlow_twins_pretraining_ships_its_core_without_the_projector(archive
     tokenizer = load_pretrained(str(out))
     assert not any(key.startswith("projector.") for key in tokenizer.state)
     assert tokenizer.card["training"]["barlow_twins"]["gamma"] == 1.0
+
+
+def test_report_labels_tell_fold_tokenizers_from_budget_corpus_and_bt_variants():
+    assert transfer._label({"tokenizer": "fold2", "config": "ft50"}) == "ft50"
+    assert transfer._label({"tokenizer": "step1000", "config": "zero"}) == "zero:step1000"
+    assert transfer._label({"tokenizer": "fold0-bt", "config": "zero"}) == "zero:bt"
+
+
+def test_against_pairs_each_configuration_with_per_dataset_training_on_shared_datasets():
+    def rec(acc):
+        return {"readouts": {"embedding": {"svc": acc}}, "fit_seconds": 1.0,
+                "transform_seconds": 0.1}
+    cell = {("A", "zero"): rec(0.9), ("B", "zero"): rec(0.5), ("A", "ft50"): rec(1.0)}
+    rows = {r["config"]: r for r in transfer.against(cell, ["zero", "ft50"], ["A", "B"],
+                                                      {"A": 0.8, "B": 0.6})}
+    assert rows["zero"]["datasets"] == 2 and rows["zero"]["wins"] == 1
+    assert rows["zero"]["losses"] == 1
+    assert rows["ft50"]["datasets"] == 1 and rows["ft50"]["zero_fit_mean"] == 0.9
+
+
+def test_folds_cover_the_development_panel_once():
+    names = [d for fold in transfer.FOLDS for d in fold]
+    assert len(names) == len(set(names)) == 20 and {len(f) for f in transfer.FOLDS} == {5}
