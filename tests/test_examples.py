@@ -148,3 +148,13 @@ def test_grid_search_runs_its_fits_on_a_local_dask_cluster(capsys):
     assert len(result["cv_results"]) == 2
     assert is_accuracy(result["test_accuracy"])
     assert "(dask cluster local)" in capsys.readouterr().out
+
+
+def test_pretrained_tokens_share_one_token_grid_across_lengths_and_fine_tune(tmp_path):
+    pytest.importorskip("matplotlib")
+    results = load_example("pretrained_tokens").main(
+        ["--fine-tune", "2", "--plot", str(tmp_path / "vocabulary.png")])
+    shapes = {r["token_shape"] for r in results.values()}
+    assert len(shapes) == 1  # 150 and 24 timepoints, one grid: the tokenizer's length
+    assert all(is_accuracy(r["accuracy"]) and r["accuracy"] > 0.7 for r in results.values())
+    assert (tmp_path / "vocabulary.png").stat().st_size > 0
