@@ -122,10 +122,21 @@ def write_tokenizer(out: Path, core, card: dict) -> None:
     save_tokenizer(core, out, length=card["length"], name=card["name"], **extra)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (results are bit-identical only on one CPU)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
-    return {"platform": platform.platform(), "processor": platform.processor() or
-            platform.machine(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(), "torch": torch.__version__}
+    return {"platform": platform.platform(), "processor": cpu_model(), "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "torch": torch.__version__}
 
 
 # ----------------------------------------------------------------------------- training

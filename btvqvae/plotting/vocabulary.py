@@ -40,7 +40,8 @@ def plot_vocabulary(tokenizer: str | os.PathLike = "pretrained", stage: int = 0,
     cols = min(8, k)
     rows = math.ceil(k / cols)
     plt = _pyplot()
-    fig = fig if fig is not None else plt.figure(figsize=(1.6 * cols, 1.1 * rows + 0.6))
+    fig = fig if fig is not None else plt.figure(figsize=(1.7 * cols, 1.3 * rows + 0.6),
+                                                 layout="constrained")
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     t = np.arange(series.shape[1])
     for code, ax in enumerate(axes.flat):
