@@ -12,6 +12,10 @@ def _estimators():
         yield VQVAETransformer(output=output, random_state=0, **TINY)
         yield BarlowTwinsVQVAETransformer(output=output, projector_dims=(8, 8), random_state=0,
                                           **TINY)
+    for output in ("embedding", "tokens"):  # the shipped tokenizer, zero-fit and fine-tuned
+        yield VQVAETransformer(init="pretrained", max_steps=0, output=output)
+        yield VQVAETransformer(init="pretrained", max_steps=1, batch_size=16, output=output,
+                               random_state=0)
 
 
 @parametrize_with_checks(list(_estimators()))
