@@ -298,6 +298,11 @@ def write_card_metrics(args) -> dict:
         "equal_length_datasets": len(datasets),
         "against_per_dataset_training": against(cell, configs, datasets, ref),
     }
+    if args.timing:
+        timed = _records([args.timing])
+        metrics["median_fit_seconds_as_the_panel_measured"] = {
+            c: float(np.median([r["fit_seconds"] for r in timed if _label(r) == c]))
+            for c in sorted({_label(r) for r in timed})}
     if args.agreement:
         agree = json.loads(Path(args.agreement).read_text())
         metrics["token_agreement_1_vs_2_threads"] = {"mean": agree["mean"],
@@ -364,6 +369,20 @@ def report(args) -> str:
     lines.append(f"| per-dataset vqvae | {len(fit_ref)} | | | | | | "
                  f"{np.median(list(fit_ref.values())):.1f} | |")
 
+    if args.timing:
+        timed = _records([args.timing])
+        lines += ["", f"## Fit time as the panel measured it (`{args.timing}`)", "",
+                  "One torch thread per cell, two cells sharing the two cores, as the panel's "
+                  "`fit_seconds` were taken; the cells above ran beside up to five other "
+                  "jobs.", "", "| configuration | datasets | median fit s | per-dataset "
+                  "median fit s (panel) | ratio |", "|---|---|---|---|---|"]
+        for c in sorted({_label(r) for r in timed}):
+            rows = [r for r in timed if _label(r) == c and r["dataset"] in fit_ref]
+            ours = float(np.median([r["fit_seconds"] for r in rows]))
+            theirs = float(np.median([fit_ref[r["dataset"]] for r in rows]))
+            lines.append(f"| {c} | {len(rows)} | {ours:.1f} | {theirs:.1f} | "
+                         f"{ours / theirs:.2f} |")
+
     lines += ["", "## Baselines on the same datasets (panel)", "", "| model | mean |", "|---|---|"]
     for model in ("raw_svc", "minirocket", "weasel2"):
         acc = per_dataset(model, None, None, key="accuracy")
@@ -415,8 +434,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+")
     c.add_argument("--panel", default="benchmarks/results/panel/thesis.jsonl")
     c.add_argument("--agreement", help="agreement.json of the same tokenizer")
+    c.add_argument("--timing", help="cells rerun to time fits as the panel did")
     s = sub.add_parser("report", help="the Markdown report of results files")
     s.add_argument("files", nargs="+")
+    s.add_argument("--timing", help="cells rerun to time fits as the panel did")
     s.add_argument("--panel", default="benchmarks/results/panel/thesis.jsonl")
     s.add_argument("--out")
     return p
