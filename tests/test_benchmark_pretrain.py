@@ -143,3 +143,12 @@ def test_against_pairs_each_configuration_with_per_dataset_training_on_shared_da
 def test_folds_cover_the_development_panel_once():
     names = [d for fold in transfer.FOLDS for d in fold]
     assert len(names) == len(set(names)) == 20 and {len(f) for f in transfer.FOLDS} == {5}
+
+
+def test_token_vectors_read_as_a_series_by_minirocket_score_above_chance(archive):
+    pytest.importorskip("aeon.transformations.collection.convolution_based")
+    from benchmarks import token_sequence
+
+    record = token_sequence.run_dataset("Toy", "pretrained", str(archive))
+    assert record["shape"] == [32 * 5, 32]  # code_dim x freq channels, token steps
+    assert record["accuracy"] >= 0.8  # sines against square waves
