@@ -344,13 +344,22 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, De
             per stage; ``"latent"``: continuous latents ``(code_dim, freq, time)``;
             ``"pooled"``: time mean then time max of z_q ``(code_dim, freq)``; ``"bag"``: a
             CSR matrix of code and consecutive-pair counts per (stage, freq) over a time
-            pyramid, in X's float dtype (:mod:`btvqvae.readouts`, ``get_feature_names_out``).
+            pyramid, in X's float dtype (:mod:`btvqvae.readouts`, ``get_feature_names_out``);
+            ``"sequence"``: the embedding as a 3-D collection ``(n_cases, code_dim * freq,
+            time)`` for time-series classifiers such as aeon's.
         """
         return self.encode(X, output=self.output)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Names of the output features: ``"<estimator><i>"``, or the words of ``"bag"``."""
+        """Names of the output features: ``"<estimator><i>"``, or the words of ``"bag"``.
+
+        A 3-D output (``"sequence"``) has no per-feature names: ValueError.
+        """
         names = super().get_feature_names_out(input_features)  # checks the fit and the input
+        if READOUTS[self.output].shape is not None:
+            raise ValueError(f"output={self.output!r} returns a 3-D collection (n_cases, "
+                             "channels, timepoints), which has no per-feature names; use a "
+                             "2-D output such as 'embedding' for get_feature_names_out")
         words = READOUTS[self.output].feature_names
         return names if words is None else np.asarray(words(self.net_.module_), dtype=object)
 

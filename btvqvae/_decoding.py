@@ -24,13 +24,14 @@ class DecodingMixin:
     """``inverse_transform`` and ``reconstruct`` of a fitted btvqvae estimator."""
 
     def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
-        """Decode ``"embedding"``, ``"tokens"`` or ``"latent"`` output back to series.
+        """Decode ``"embedding"``, ``"tokens"``, ``"latent"`` or ``"sequence"`` output to series.
 
         Parameters
         ----------
         Z : array-like of shape (n_cases, n_features_out)
             Output of :meth:`transform` (possibly edited: any code ids in
-            ``[0, codebook_size)``, any finite embedding).
+            ``[0, codebook_size)``, any finite embedding); ``"sequence"`` output is 3-D,
+            ``(n_cases, code_dim * freq, time)``.
 
         Returns
         -------
@@ -63,10 +64,13 @@ class DecodingMixin:
 
     def _decode(self, Z: ArrayLike, output: str) -> np.ndarray:
         readout = READOUTS[output]
-        width = readout.n_features(self.net_.module_)
+        module = self.net_.module_
+        shape = ((readout.n_features(module),) if readout.shape is None
+                 else tuple(readout.shape(module)))
         Z = np.asarray(as_array(Z, name="Z"))
-        if Z.ndim != 2 or Z.shape[1] != width:
-            raise ValueError(f"Z must have shape (n_cases, {width}) as produced by transform "
+        if Z.shape[1:] != shape:
+            expected = ", ".join(map(str, ("n_cases", *shape)))
+            raise ValueError(f"Z must have shape ({expected}) as produced by transform "
                              f"with output={output!r}, got {Z.shape}")
         if readout.integer and Z.size:
             Z, _ = check_token_ids(Z, self.net_.module_.codebook_size, whole_floats=True)

@@ -242,13 +242,15 @@ def _load_model(path: str, allow_pickle: bool = False):
 
 
 def _check_dense_output(estimator, command: str) -> None:
-    """Refuse a sparse read-out (``output="bag"``) where the command needs dense latents."""
+    """Refuse a sparse or 3-D read-out ("bag", "sequence") where the command needs a matrix."""
     from .readouts import READOUTS
 
-    if READOUTS[estimator.output].sparse:
+    readout = READOUTS[estimator.output]
+    if readout.sparse or readout.shape is not None:
+        kind = ("a 3-D collection" if readout.shape
+                else f"a sparse matrix of {estimator._n_features_out} columns")
         raise CLIError(f"{command} needs dense latents, but the model's output="
-                       f"{estimator.output!r} is a sparse matrix of {estimator._n_features_out} "
-                       "columns; fit it with a dense output (e.g. --param output=embedding)")
+                       f"{estimator.output!r} is {kind}; fit it with --param output=embedding")
 
 
 def _format_value(value) -> str:

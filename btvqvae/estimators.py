@@ -89,11 +89,11 @@ class VQVAETransformer(BaseVQVAETransformer):
         from float32's; ``python -m benchmarks.speed`` measures both
         (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and losses stay in
         float32.
-    output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
-        What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
-        code ids, each stage's code shares, the continuous latents (*not* discrete), their
-        time mean and max, or a sparse bag of token words (see :meth:`transform` and
-        :mod:`btvqvae.readouts`).
+    output : str, default="embedding"
+        What :meth:`transform` returns: "embedding" the flattened quantized vectors (the
+        thesis' Z), "tokens" the code ids, "histogram" each stage's code shares, "latent" the
+        continuous latents (*not* discrete), "pooled" their time mean and max, "bag" a sparse
+        bag of token words, "sequence" the embedding as aeon's 3-D collection (n, D·F, time).
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -271,11 +271,11 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         from float32's; ``python -m benchmarks.speed`` measures both
         (``benchmarks/results/rvq/speed.json``). STFTs, codebook distances and losses stay in
         float32.
-    output : {"embedding", "tokens", "histogram", "latent", "pooled", "bag"}, default="embedding"
-        What :meth:`transform` returns: the flattened quantized vectors (the thesis' Z), the
-        code ids, each stage's code shares, the continuous latents (*not* discrete), their
-        time mean and max, or a sparse bag of token words (see :meth:`transform` and
-        :mod:`btvqvae.readouts`).
+    output : str, default="embedding"
+        What :meth:`transform` returns: "embedding" the flattened quantized vectors (the
+        thesis' Z), "tokens" the code ids, "histogram" each stage's code shares, "latent" the
+        continuous latents (*not* discrete), "pooled" their time mean and max, "bag" a sparse
+        bag of token words, "sequence" the embedding as aeon's 3-D collection (n, D·F, time).
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"

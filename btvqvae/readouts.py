@@ -11,6 +11,9 @@ the code ids), and so is ``"pooled"``, which pools the quantized vectors over ti
 ``"latent"`` skips the quantizer: it is the continuous upper reference that every discrete
 read-out is measured against (SPEC §8), not a token representation.
 
+``"sequence"`` is ``"embedding"`` kept as aeon's 3-D collection ``(B, D·F, T')``: one channel
+per (code dim, freq row), one timepoint per token step, for time-series classifiers.
+
 ``"bag"`` counts token *words* for linear models, as a ``scipy.sparse.csr_matrix`` (float
 counts in X's dtype): per stage s and frequency row f, each code k (unigram ``"uni"``) and
 each code pair (a, b) at consecutive time steps (bigram ``"bi"``), in every region r of a
@@ -60,6 +63,9 @@ class Readout:
         Whether the features are word counts in a ``scipy.sparse.csr_matrix`` (see encode).
     feature_names : callable ``model -> list of str`` or None
         A name per feature; None keeps scikit-learn's ``<estimator><i>`` names.
+    shape : callable ``model -> tuple of int`` or None
+        The shape of one series' features when they are not a flat row (their product is
+        ``n_features``): ``transform`` then returns ``(n_cases, *shape)``. None: flat rows.
     """
 
     encode: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
@@ -69,6 +75,7 @@ class Readout:
     summary: str
     sparse: bool = False
     feature_names: Callable[[torch.nn.Module], list[str]] | None = None
+    shape: Callable[[torch.nn.Module], tuple[int, ...]] | None = None
 
 
 def _quantized(model, x: torch.Tensor) -> torch.Tensor:
@@ -85,6 +92,15 @@ def _decode_tokens(model, Z: torch.Tensor) -> torch.Tensor:
 
 def _embedding(model, x: torch.Tensor) -> torch.Tensor:
     return _quantized(model, x).flatten(1)  # (B, D·F·T')
+
+
+def _sequence(model, x: torch.Tensor) -> torch.Tensor:
+    return _quantized(model, x).flatten(1, 2)  # (B, D·F, T'): channels (code_dim, freq)
+
+
+def _sequence_shape(model) -> tuple[int, int]:
+    d, f, t = model.latent_shape
+    return d * f, t
 
 
 def _decode_latents(model, Z: torch.Tensor) -> torch.Tensor:
@@ -179,4 +195,9 @@ READOUTS: dict[str, Readout] = {
         "sparse counts of each code and each consecutive code pair per (stage, freq) over "
         "the whole series, its halves and quarters: a bag of token words for linear models",
         sparse=True, feature_names=_bag_names),
+    "sequence": Readout(
+        _sequence, lambda m: math.prod(m.latent_shape), False, _decode_latents,
+        "quantized vectors as a 3-D collection (n_cases, code_dim·freq, time), summed over "
+        "stages: the embedding as multichannel series for time-series classifiers",
+        shape=_sequence_shape),
 }

@@ -158,14 +158,15 @@ class VQVAENet(NeuralNet):
                ) -> np.ndarray | sparse.csr_matrix:
         """Series ``(n, C, L)`` in input units → features of read-out ``output``.
 
-        Code ids come back as int64, other features in X's float dtype; a sparse read-out's
-        word counts as a CSR matrix in X's float dtype.
+        Code ids come back as int64, other features in X's float dtype, ``(n, *shape)`` for a
+        read-out with a ``shape``; a sparse read-out's word counts as a CSR matrix.
         """
         readout = READOUTS[self.output if output is None else output]
         if readout.sparse:
             return self._count_words(readout, X)
-        n_features = readout.n_features(self.module_)
-        out = np.empty((len(X), n_features), dtype=np.int64 if readout.integer else X.dtype)
+        shape = ((readout.n_features(self.module_),) if readout.shape is None
+                 else readout.shape(self.module_))
+        out = np.empty((len(X), *shape), dtype=np.int64 if readout.integer else X.dtype)
         with self.evaluating() as module:
             for part in self._batches(len(X)):
                 features = self._run(partial(readout.encode, module), self._scaled(X[part]))

@@ -110,16 +110,19 @@ def test_bad_param_exits_2_with_a_message(tmp_path, param, message):
 
 @pytest.mark.parametrize("command", [["evaluate"], ["plot", "--kind", "latents"]],
                          ids=["evaluate", "plot-latents"])
-def test_commands_needing_dense_latents_refuse_a_bag_model_in_one_line(tmp_path, command):
-    model = tmp_path / "bag"
-    status, _, err = run(["fit", "--dataset", "GunPoint", *TINY, "--param", "output=bag",
+@pytest.mark.parametrize("output, kind", [("bag", "a sparse matrix"),
+                                          ("sequence", "a 3-D collection")])
+def test_commands_needing_dense_latents_refuse_a_bag_model_in_one_line(tmp_path, command,
+                                                                        output, kind):
+    model = tmp_path / output
+    status, _, err = run(["fit", "--dataset", "GunPoint", *TINY, "--param", f"output={output}",
                           "--quiet", "--out", str(model)])
     assert status == 0, err
     extra = ["--out", str(tmp_path / "latents.png")] if command[0] == "plot" else []
     status, _, err = run([command[0], str(model), *command[1:], "--dataset", "GunPoint",
                           *extra])
     assert status == 2 and len(err.strip().splitlines()) == 1
-    assert "output='bag' is a sparse matrix" in err and "Traceback" not in err
+    assert f"output={output!r} is {kind}" in err and "Traceback" not in err
 
 
 def test_missing_model_exits_2(tmp_path):

@@ -1,5 +1,7 @@
 """Read-outs: shapes, dtypes and decoding of every output mode, with one and with three stages."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from btvqvae.readouts import READOUTS
 from btvqvae.training import VQVAENet
 
 STAGES = (1, 3)
-DECODABLE = ("tokens", "embedding", "latent")
+DECODABLE = ("tokens", "embedding", "latent", "sequence")
 
 
 def _model(n_quantizers):
@@ -35,12 +37,15 @@ def test_each_readout_has_its_declared_width_and_dtype(name, s):
         assert features.dtype == torch.int64 and len(features) == 6
         assert 0 <= int(features.min()) and int(features.max()) < readout.n_features(model)
     else:
-        assert features.shape == (6, readout.n_features(model))
+        shape = (readout.n_features(model),) if readout.shape is None else readout.shape(model)
+        assert features.shape == (6, *shape) and math.prod(shape) == readout.n_features(model)
         assert (features.dtype == torch.int64) == readout.integer == (name == "tokens")
     assert readout.sparse == (name == "bag") == (readout.feature_names is not None)
     d, f, t = model.latent_shape
     widths = {"tokens": s * f * t, "embedding": d * f * t, "histogram": s * 5,
-              "latent": d * f * t, "pooled": 2 * d * f, "bag": 7 * s * f * (5 + 5 * 5)}
+              "latent": d * f * t, "pooled": 2 * d * f, "bag": 7 * s * f * (5 + 5 * 5),
+              "sequence": d * f * t}
+    assert (readout.shape is not None) == (name == "sequence")
     assert readout.n_features(model) == widths[name]
     assert readout.summary and "\n" not in readout.summary
     assert (readout.decode is not None) == (name in DECODABLE)
@@ -112,7 +117,8 @@ def test_the_net_allocates_and_fills_every_readout(s):
     X = np.random.default_rng(0).standard_normal((7, 2, 32)).astype(np.float32)
     for name, readout in READOUTS.items():
         Z = net.encode(X, name)
-        assert Z.shape == (7, readout.n_features(net.module_))
+        assert math.prod(Z.shape[1:]) == readout.n_features(net.module_)
+        assert Z.ndim == (2 if readout.shape is None else 3)
         assert sparse.issparse(Z) == readout.sparse
         assert Z.dtype == (np.int64 if readout.integer else np.float32)
         if readout.decode is not None:
