@@ -345,8 +345,9 @@ def _bytes(n: float) -> str:
 
 def check_memory(*, n_channels: int, n_timepoints: int, n_cases: int, n_fft: int,
                  hidden_dim: int, code_dim: int | None, codebook_size: int, n_res_blocks: int,
-                 downsampled_width: int, batch_size: int, projector_dims=(), n_views: int = 1,
-                 limit: float | None = None) -> float:
+                 downsampled_width: int | None = None, batch_size: int, projector_dims=(),
+                 n_views: int = 1, limit: float | None = None,
+                 n_downsampling: int | None = None) -> float:
     """Estimate training memory (bytes) before anything is allocated; refuse above ``limit``.
 
     The message names each term with the parameters that drive it, largest first.
@@ -357,7 +358,9 @@ def check_memory(*, n_channels: int, n_timepoints: int, n_cases: int, n_fft: int
     limit = MEMORY_LIMIT if limit is None else limit
     h, d, k = float(hidden_dim), float(code_dim or hidden_dim), float(codebook_size)
     c2, f, t = 2.0 * n_channels, float(n_freqs(n_fft)), float(n_frames(n_timepoints, n_fft))
-    n_down = n_downsampling_blocks(n_timepoints, n_fft, downsampled_width)
+    # a fixed block count (a pretrained core's) or the rule of downsampled_width
+    n_down = n_downsampling if n_downsampling is not None else \
+        n_downsampling_blocks(n_timepoints, n_fft, downsampled_width)
     batch = float(min(batch_size, n_cases)) * n_views
     conv = 2 * (c2 * h * 12 + n_down * h * h * 12 + n_res_blocks * 10 * h * h + h * d)
     dims = [d, *map(float, projector_dims)]

@@ -160,13 +160,10 @@ def check_init(init, *, center_latents: bool, max_steps) -> None:
 def memory_params(record: dict, n_timepoints: int) -> dict:
     """The arguments of ``check_memory`` that a tokenizer's architecture fixes."""
     arch = record["architecture"]
-    length = record["length"] or n_timepoints
-    # the downsampling rule's width that gives the core's block count at its length
-    width = max(1, round(length / max(np.log2(arch["n_fft"]) - 1.0, 1.0)
-                         / 2 ** arch["n_downsampling"]))
-    return dict(n_timepoints=length, n_fft=arch["n_fft"], hidden_dim=arch["hidden_dim"],
-                code_dim=arch["code_dim"], codebook_size=arch["codebook_size"],
-                n_res_blocks=arch["n_res_blocks"], downsampled_width=width)
+    return dict(n_timepoints=record["length"] or n_timepoints, n_fft=arch["n_fft"],
+                hidden_dim=arch["hidden_dim"], code_dim=arch["code_dim"],
+                codebook_size=arch["codebook_size"], n_res_blocks=arch["n_res_blocks"],
+                n_downsampling=arch["n_downsampling"])
 
 
 def record_problem(value) -> str | None:

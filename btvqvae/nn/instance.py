@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .model import VQVAE, VQVAEOutput
+from .model import VQVAE, VQVAEOutput, token_grid
 
 __all__ = ["MIN_SPREAD", "InstanceTokenizer", "instance_normalize", "resample"]
 
@@ -88,8 +88,7 @@ class InstanceTokenizer(nn.Module):
 
     @property
     def token_shape(self) -> tuple[int, ...]:
-        grid = self.latent_shape[1:]
-        return grid if self.n_quantizers == 1 else (self.n_quantizers, *grid)
+        return token_grid(self.latent_shape, self.n_quantizers)
 
     @property
     def n_tokens(self) -> int:

@@ -27,13 +27,19 @@ from .quantizer import Quantized, ResidualVectorQuantizer, make_quantizer
 from .stft import istft, n_frames, n_freqs, stft
 
 __all__ = ["ARCHITECTURE", "VQVAE", "BarlowTwinsVQVAE", "VQVAEOutput", "BarlowTwinsOutput",
-           "RECON_TARGETS", "VIEW_BATCHNORMS", "frozen_running_stats"]
+           "RECON_TARGETS", "VIEW_BATCHNORMS", "frozen_running_stats", "token_grid"]
 
 RECON_TARGETS = ("random_view", "first_view", "clean")
 #: What fixes the shapes of a VQVAE's weights at any length (``VQVAE.architecture``).
 ARCHITECTURE = ("n_fft", "hidden_dim", "codebook_size", "code_dim", "n_res_blocks",
                 "n_quantizers", "n_downsampling")
 VIEW_BATCHNORMS = ("joint", "separate")
+
+
+def token_grid(latent_shape: Sequence[int], n_quantizers: int) -> tuple[int, ...]:
+    """The token grid of latents ``(D, F, T')``: ``(F, T')``, or ``(S, F, T')`` for S > 1."""
+    grid = tuple(latent_shape[1:])
+    return grid if n_quantizers == 1 else (n_quantizers, *grid)
 
 
 @contextmanager
@@ -170,8 +176,7 @@ class VQVAE(nn.Module):
     @property
     def token_shape(self) -> tuple[int, ...]:
         """Token grid of one series: ``(F, T')``, or ``(S, F, T')`` with S > 1 stages."""
-        grid = tuple(self.latent_shape[1:])
-        return grid if self.n_quantizers == 1 else (self.n_quantizers, *grid)
+        return token_grid(self.latent_shape, self.n_quantizers)
 
     @property
     def n_tokens(self) -> int:
