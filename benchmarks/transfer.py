@@ -344,6 +344,8 @@ def report(args) -> str:
                 ("embedding+stats", "svc"), ("embedding+stats", "ridge"), ("tokens", "svc"),
                 ("pooled", "ridge"), ("bag", "ridge"), ("latent", "svc"), ("latent", "ridge")]
     lines += ["## Mean accuracy by read-out and probe", "",
+              "Each mean is over the datasets the cell scored (their count in parentheses): "
+              "compare two entries only where the counts and the datasets agree.", "",
               "| read-out | probe | " + " | ".join(configs) + " | per-dataset (vqvae) |",
               "|---|---|" + "---|" * (len(configs) + 1)]
     for readout, probe in readouts:
