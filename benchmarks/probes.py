@@ -9,7 +9,7 @@ Probes
 Features
 --------
 Each name of :data:`btvqvae.readouts.READOUTS` through ``est.encode(X, output=name)``,
-except 3-D ``sequence`` (a collection for time-series classifiers, not a feature matrix);
+except the 3-D ``sequence`` and ``decoded`` (collections for time-series classifiers);
 ``tokens`` are one-hot encoded per position (code ids are labels, not magnitudes) and then
 probed without rescaling (``svc``) or with ``StandardScaler(with_mean=False)`` (``ridge``).
 Sparse read-outs (``bag``'s word counts) stay sparse: ``MaxAbsScaler`` replaces the
@@ -88,7 +88,7 @@ def score_readouts(est, X_train, y_train, X_test, y_test, readouts=None, *, know
     known = known or {}
     too_many = svc_max_train is not None and len(y_train) > svc_max_train
     scores = {}
-    flat = [name for name, r in READOUTS.items() if r.shape is None]  # not 3-D "sequence"
+    flat = [name for name, r in READOUTS.items() if r.shape is None]  # not the 3-D ones
     for readout in readouts or flat:
         start = time.perf_counter()
         Z_train, Z_test, kind = _features(est, X_train, X_test, readout)

@@ -346,14 +346,15 @@ class BaseVQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, De
             CSR matrix of code and consecutive-pair counts per (stage, freq) over a time
             pyramid, in X's float dtype (:mod:`btvqvae.readouts`, ``get_feature_names_out``);
             ``"sequence"``: the embedding as a 3-D collection ``(n_cases, code_dim * freq,
-            time)`` for time-series classifiers such as aeon's.
+            time)``; ``"decoded"``: the series the tokens decode to, ``(n_cases, n_channels,
+            n_timepoints)`` in X's units; both for time-series classifiers such as aeon's.
         """
         return self.encode(X, output=self.output)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the output features: ``"<estimator><i>"``, or the words of ``"bag"``.
 
-        A 3-D output (``"sequence"``) has no per-feature names: ValueError.
+        A 3-D output (``"sequence"``, ``"decoded"``) has no per-feature names: ValueError.
         """
         names = super().get_feature_names_out(input_features)  # checks the fit and the input
         if READOUTS[self.output].shape is not None:

@@ -242,7 +242,7 @@ def _load_model(path: str, allow_pickle: bool = False):
 
 
 def _check_dense_output(estimator, command: str) -> None:
-    """Refuse a sparse or 3-D read-out ("bag", "sequence") where the command needs a matrix."""
+    """Refuse a sparse or 3-D read-out ("bag", "sequence", ...) where a matrix is needed."""
     from .readouts import READOUTS
 
     readout = READOUTS[estimator.output]

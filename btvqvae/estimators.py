@@ -93,7 +93,8 @@ class VQVAETransformer(BaseVQVAETransformer):
         What :meth:`transform` returns: "embedding" the flattened quantized vectors (the
         thesis' Z), "tokens" the code ids, "histogram" each stage's code shares, "latent" the
         continuous latents (*not* discrete), "pooled" their time mean and max, "bag" a sparse
-        bag of token words, "sequence" the embedding as aeon's 3-D collection (n, D·F, time).
+        bag of token words; as aeon's 3-D collections, "sequence" the embedding (n, D·F,
+        time) and "decoded" the series the tokens decode to (n, C, L), for aeon classifiers.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -198,12 +199,11 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
     projector_dims : tuple of int, default=(512, 512)
         Widths of the projector MLP (reference ``(4096, 4096, 4096)``).
     augmentations : None, "reference", "none", list or Augmenter, default=None
-        How the two views are made (:class:`~btvqvae.augmentations.Augmenter`), independently
-        per view. None is the package default:
-        amplitude, flip, slope, stft_phase, jitter in the reference order and strengths, the
-        slope scaled to the series length; "reference" uses the unscaled slope. A list names
-        a subset and order, items being names, ``(name, params)`` pairs or callables. The
-        NC-VQVAE views did no better (``benchmarks/results/views/screen.md``).
+        How each view is made (:class:`~btvqvae.augmentations.Augmenter`). None: amplitude,
+        flip, slope, stft_phase, jitter in the reference order and strengths, the slope scaled
+        to the series length; "reference" uses the unscaled slope. A list names a subset and
+        order, items being names, ``(name, params)`` pairs or callables. The NC-VQVAE views
+        did no better (``benchmarks/results/views/screen.md``).
     recon_target : {"random_view", "first_view", "clean"}, default="clean"
         What the VQ-VAE branch reconstructs: the un-augmented series, a view chosen at random
         per step (reference code) or the first view (thesis text).
@@ -275,7 +275,8 @@ class BarlowTwinsVQVAETransformer(BaseVQVAETransformer):
         What :meth:`transform` returns: "embedding" the flattened quantized vectors (the
         thesis' Z), "tokens" the code ids, "histogram" each stage's code shares, "latent" the
         continuous latents (*not* discrete), "pooled" their time mean and max, "bag" a sparse
-        bag of token words, "sequence" the embedding as aeon's 3-D collection (n, D·F, time).
+        bag of token words; as aeon's 3-D collections, "sequence" the embedding (n, D·F,
+        time) and "decoded" the series the tokens decode to (n, C, L), for aeon classifiers.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks of the training net, e.g. :class:`btvqvae.monitoring.Monitor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"

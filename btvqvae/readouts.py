@@ -13,6 +13,8 @@ read-out is measured against (SPEC §8), not a token representation.
 
 ``"sequence"`` is ``"embedding"`` kept as aeon's 3-D collection ``(B, D·F, T')``: one channel
 per (code dim, freq row), one timepoint per token step, for time-series classifiers.
+``"decoded"`` is the series the tokens decode to, ``(B, C, L)`` in the input's units: a
+function of the code ids alone, for any time-series classifier (``series=True`` below).
 
 ``"bag"`` counts token *words* for linear models, as a ``scipy.sparse.csr_matrix`` (float
 counts in X's dtype): per stage s and frequency row f, each code k (unigram ``"uni"``) and
@@ -66,6 +68,9 @@ class Readout:
     shape : callable ``model -> tuple of int`` or None
         The shape of one series' features when they are not a flat row (their product is
         ``n_features``): ``transform`` then returns ``(n_cases, *shape)``. None: flat rows.
+    series : bool
+        Whether the features are series in the model's scaled units, which the net turns
+        back into the input's units.
     """
 
     encode: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
@@ -76,6 +81,7 @@ class Readout:
     sparse: bool = False
     feature_names: Callable[[torch.nn.Module], list[str]] | None = None
     shape: Callable[[torch.nn.Module], tuple[int, ...]] | None = None
+    series: bool = False
 
 
 def _quantized(model, x: torch.Tensor) -> torch.Tensor:
@@ -101,6 +107,14 @@ def _sequence(model, x: torch.Tensor) -> torch.Tensor:
 def _sequence_shape(model) -> tuple[int, int]:
     d, f, t = model.latent_shape
     return d * f, t
+
+
+def _decoded(model, x: torch.Tensor) -> torch.Tensor:
+    return model.decode_tokens(model.tokens(x))  # (B, C, L), scaled units
+
+
+def _series_shape(model) -> tuple[int, int]:
+    return model.n_channels, model.n_timepoints
 
 
 def _decode_latents(model, Z: torch.Tensor) -> torch.Tensor:
@@ -200,4 +214,9 @@ READOUTS: dict[str, Readout] = {
         "quantized vectors as a 3-D collection (n_cases, code_dim·freq, time), summed over "
         "stages: the embedding as multichannel series for time-series classifiers",
         shape=_sequence_shape),
+    "decoded": Readout(
+        _decoded, lambda m: m.n_channels * m.n_timepoints, False, None,
+        "the series the tokens decode to, as a 3-D collection (n_cases, channels, timepoints) "
+        "in the input's units: a function of the code ids alone, for time-series classifiers",
+        shape=_series_shape, series=True),
 }

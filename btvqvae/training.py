@@ -171,6 +171,8 @@ class VQVAENet(NeuralNet):
             for part in self._batches(len(X)):
                 features = self._run(partial(readout.encode, module), self._scaled(X[part]))
                 out[part] = (features if readout.integer else features.float()).cpu().numpy()
+        if readout.series:  # decoded series, back in the input's units
+            out[:] = out.astype(np.float64) * self.input_scale + self.input_mean
         return out
 
     def _count_words(self, readout, X: np.ndarray) -> sparse.csr_matrix:

@@ -149,6 +149,9 @@ def test_token_vectors_read_as_a_series_by_minirocket_score_above_chance(archive
     pytest.importorskip("aeon.transformations.collection.convolution_based")
     from benchmarks import token_sequence
 
-    record = token_sequence.run_dataset("Toy", "pretrained", str(archive))
+    record = token_sequence.run_dataset("Toy", 0, "zero-fit", str(archive), readouts=[
+        "sequence_minirocket", "decoded_minirocket"])
     assert record["shape"] == [32 * 5, 32]  # code_dim x freq channels, token steps
-    assert record["accuracy"] >= 0.8  # sines against square waves
+    assert record["tokenizer"] == "pretrained"
+    for readout in ("sequence_minirocket", "decoded_minirocket"):
+        assert record["readouts"][readout]["accuracy"] >= 0.8  # sines against square waves

@@ -353,7 +353,7 @@ def test_every_readout_of_a_token_cell_is_scored_by_both_probes(sweep):
         if record["family"] == "baseline":
             assert record["readouts"] is None
             continue
-        assert set(record["readouts"]) == set(READOUTS) - {"sequence"}  # 3-D: no probe
+        assert set(record["readouts"]) == set(READOUTS) - {"sequence", "decoded"}  # 3-D: no probe
         for scores in record["readouts"].values():
             assert 0.0 <= scores["svc"] <= 1.0 and 0.0 <= scores["ridge"] <= 1.0
             assert scores["dim"] > 0
@@ -466,3 +466,54 @@ def test_a_dead_cells_signal_is_named_and_only_sigkill_suggests_memory():
     assert _signal_reason(0) == "" and _signal_reason(1) == ""
     assert _signal_reason(-15) == " (killed by SIGTERM)"
     assert _signal_reason(-9) == " (killed by SIGKILL: out of memory?)"
+
+
+def test_token_sequence_scores_the_readouts_of_one_tokenizer_and_reports(tmp_path):
+    import torch
+
+    from benchmarks.sequence_report import report
+    from benchmarks.token_sequence import CORE, run_dataset
+
+    tiny = {"hidden_dim": 8, "n_res_blocks": 1, "max_steps": 5, "n_quantizers": 2,
+            "downsampled_width": 16}
+    chosen = ["embedding_svc", "sequence_minirocket", "stacked_minirocket", "sequence_hydra",
+              "decoded_minirocket", "decoded+sequence_minirocket"]  # MultiRocket compiles slowly
+    threads = torch.get_num_threads()
+    record = run_dataset("GunPoint", 0, "per-dataset", None, params=tiny, readouts=chosen)
+    assert torch.get_num_threads() == threads  # put back after aeon's Hydra
+    assert list(record["readouts"]) == chosen
+    assert all(0 <= r["accuracy"] <= 1 and r["seconds"] >= 0
+               for r in record["readouts"].values())
+    assert record["n_quantizers"] == 2 and record["tokenizer"] == "trained"
+    small = run_dataset("GunPoint", 1, "per-dataset", None, large=10, params=tiny,
+                        readouts=chosen)
+    assert set(small["readouts"]) == set(CORE) & set(chosen)
+    again = run_dataset("GunPoint", 0, "per-dataset", None, params=tiny,
+                        readouts=["decoded_minirocket"])
+    assert again["embedding_sha256"] == record["embedding_sha256"]
+    path = tmp_path / "cells.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (record, small, again)))
+    text = report([path])
+    assert "## Tokenizer: per-dataset" in text and "disagree: 0." in text
+    assert "| stacked_minirocket | 1 | 1 |" in text  # GunPoint, seed 0 only
+    assert "| decoded_minirocket | 1 | 2 |" in text  # both seeds, the rerun not counted
+    again["readouts"]["decoded_minirocket"]["accuracy"] += 0.5
+    path.write_text("".join(json.dumps(r) + "\n" for r in (record, small, again)))
+    assert "disagree: 1 (per-dataset GunPoint decoded_minirocket 0)" in report([path])
+
+
+def test_stage_channels_are_the_stage_codes_and_sum_to_the_sequence():
+    from benchmarks.token_sequence import stage_channels
+    from btvqvae import VQVAETransformer
+
+    from ._helpers import toy_series
+
+    X, _ = toy_series(n=8, length=32)
+    est = VQVAETransformer(hidden_dim=8, n_res_blocks=1, max_steps=3, n_quantizers=3,
+                           random_state=0).fit(X)
+    d, f, t = est.latent_shape_
+    stacked = stage_channels(est, X)
+    assert stacked.shape == (8, 3 * d * f, t)
+    summed = stacked.reshape(8, 3, d * f, t).sum(axis=1)
+    np.testing.assert_allclose(summed, est.encode(X, "embedding").reshape(8, d * f, t),
+                               rtol=1e-5, atol=1e-5)

@@ -111,7 +111,8 @@ def test_bad_param_exits_2_with_a_message(tmp_path, param, message):
 @pytest.mark.parametrize("command", [["evaluate"], ["plot", "--kind", "latents"]],
                          ids=["evaluate", "plot-latents"])
 @pytest.mark.parametrize("output, kind", [("bag", "a sparse matrix"),
-                                          ("sequence", "a 3-D collection")])
+                                          ("sequence", "a 3-D collection"),
+                                          ("decoded", "a 3-D collection")])
 def test_commands_needing_dense_latents_refuse_a_bag_model_in_one_line(tmp_path, command,
                                                                         output, kind):
     model = tmp_path / output

@@ -37,8 +37,8 @@ def is_accuracy(value):
 
 
 def test_quickstart_fits_scores_and_reconstructs_with_a_two_step_budget():
-    accuracy, mse = load_example("quickstart").main(["--max-steps", "2"])
-    assert 0.0 <= accuracy <= 1.0
+    accuracy, mse, rocket_accuracy = load_example("quickstart").main(["--max-steps", "2"])
+    assert 0.0 <= accuracy <= 1.0 and 0.0 <= rocket_accuracy <= 1.0
     assert math.isfinite(mse) and mse >= 0.0
 
 

@@ -44,8 +44,9 @@ def test_each_readout_has_its_declared_width_and_dtype(name, s):
     d, f, t = model.latent_shape
     widths = {"tokens": s * f * t, "embedding": d * f * t, "histogram": s * 5,
               "latent": d * f * t, "pooled": 2 * d * f, "bag": 7 * s * f * (5 + 5 * 5),
-              "sequence": d * f * t}
-    assert (readout.shape is not None) == (name == "sequence")
+              "sequence": d * f * t, "decoded": 2 * 32}
+    assert (readout.shape is not None) == (name in ("sequence", "decoded"))
+    assert readout.series == (name == "decoded")
     assert readout.n_features(model) == widths[name]
     assert readout.summary and "\n" not in readout.summary
     assert (readout.decode is not None) == (name in DECODABLE)
@@ -61,6 +62,16 @@ def test_token_and_embedding_features_decode_to_what_the_model_reconstructs(s):
         torch.testing.assert_close(READOUTS["tokens"].decode(model, tokens), expected)
         embedding = READOUTS["embedding"].encode(model, x)
         torch.testing.assert_close(READOUTS["embedding"].decode(model, embedding), expected)
+
+
+@pytest.mark.parametrize("s", STAGES)
+def test_decoded_readout_is_what_the_tokens_decode_to(s):
+    model, x = _model(s), _series()
+    with torch.no_grad():
+        decoded = READOUTS["decoded"].encode(model, x)
+        assert decoded.shape == x.shape
+        torch.testing.assert_close(decoded, model.decode_tokens(model.tokens(x)))
+        assert not torch.allclose(decoded, x)  # a reconstruction, not the input
 
 
 @pytest.mark.parametrize("s", STAGES)
