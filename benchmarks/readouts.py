@@ -5,9 +5,9 @@ records carry ``readouts``, see :mod:`benchmarks.probes`) and writes one Markdow
 
 - per configuration (the parameters in which a file's token models differ from the
   estimator defaults) and read-out: mean test accuracy over the datasets (each dataset's
-  mean over its seeds) for both probes, on how many datasets the read-out beats the raw
-  series' linear SVC, on how many it stays at chance (within 0.02 of the majority class
-  share of TEST), and the median fit time of the configuration;
+  mean over its seeds) for each probe (MiniRocket for the 3-D ones), on how many datasets
+  it beats the raw series' linear SVC, on how many it stays at chance (within 0.02 of the
+  majority class share of TEST), and the median fit time of the configuration;
 - the baselines' mean accuracy and median fit time over the same datasets;
 - per dataset, each configuration's best discrete read-out beside ``latent`` and the
   baselines.
@@ -34,7 +34,9 @@ from .tables import markdown, paired_comparison, write_report
 __all__ = ["add_selection_arguments", "config_label", "dataset_means", "load_frame", "main",
            "report", "select"]
 
-DISCRETE = ("tokens", "embedding", "histogram", "pooled", "bag")
+DISCRETE = ("tokens", "embedding", "histogram", "pooled", "bag", "sequence", "decoded")
+#: The probes in the records (``benchmarks.probes``): two linear ones, MiniRocket for 3-D.
+PROBE_NAMES = ("svc", "ridge", "minirocket")
 CONTINUOUS = ("latent",)
 _IGNORED = {"random_state", "callbacks", "verbose", "device"}
 
@@ -64,7 +66,7 @@ def load_frame(paths) -> pd.DataFrame:
                              "probe": "own", "accuracy": record["accuracy"]})
                 continue
             for readout, scores in (record.get("readouts") or {}).items():
-                for probe in ("svc", "ridge"):
+                for probe in PROBE_NAMES:
                     if scores.get(probe) is None:  # not run (see benchmarks.probes, Cost)
                         continue
                     rows.append({**base, "config": config_label(record), "readout": readout,
@@ -135,7 +137,7 @@ def report(df: pd.DataFrame, chance: dict | None = None) -> str:
     rows = []
     for config in configs:
         for readout in DISCRETE + CONTINUOUS:
-            columns = [(config, readout, p) for p in ("svc", "ridge") if (config, readout, p)
+            columns = [(config, readout, p) for p in PROBE_NAMES if (config, readout, p)
                        in means]
             if not columns:
                 continue
@@ -143,7 +145,7 @@ def report(df: pd.DataFrame, chance: dict | None = None) -> str:
             scored = best.notna()
             cells = [config, readout + ("" if readout in DISCRETE else " (continuous)")
                      + ("" if scored.all() else f" ({scored.sum()} of {len(best)} datasets)")]
-            for probe in ("svc", "ridge"):
+            for probe in PROBE_NAMES:
                 column = means.get((config, readout, probe))
                 n = 0 if column is None else int(column.notna().sum())
                 # a probe skipped on some datasets (benchmarks.probes, Cost) says on how many
@@ -159,7 +161,8 @@ def report(df: pd.DataFrame, chance: dict | None = None) -> str:
             cells.append(str(at_chance) if chance else "—")
             cells.append(f"{fit.get(config, np.nan):.1f}")
             rows.append(cells)
-    header = ["configuration", "read-out", "linear SVC", "ridge", "best probe beats raw",
+    header = ["configuration", "read-out", "linear SVC", "ridge", "MiniRocket",
+              "best probe beats raw",
               "at chance", "median fit s"]
     lines += [markdown(header, rows), ""]
     rows = [[b, f"{means[(b, '—', 'own')].mean():.3f}", f"{fit.get(b, np.nan):.1f}"]

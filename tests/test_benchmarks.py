@@ -345,7 +345,7 @@ def test_any_parameter_is_compared_and_records_without_it_count_at_its_default(t
     assert "'no_such_param' is not a parameter" in capsys.readouterr().err
 
 
-def test_every_readout_of_a_token_cell_is_scored_by_both_probes(sweep):
+def test_every_readout_of_a_token_cell_is_scored_by_its_probes(sweep):
     from btvqvae.readouts import READOUTS
 
     out, _ = sweep
@@ -353,10 +353,15 @@ def test_every_readout_of_a_token_cell_is_scored_by_both_probes(sweep):
         if record["family"] == "baseline":
             assert record["readouts"] is None
             continue
-        assert set(record["readouts"]) == set(READOUTS) - {"sequence", "decoded"}  # 3-D: no probe
-        for scores in record["readouts"].values():
-            assert 0.0 <= scores["svc"] <= 1.0 and 0.0 <= scores["ridge"] <= 1.0
+        assert set(record["readouts"]) == set(READOUTS)
+        for name, scores in record["readouts"].items():
             assert scores["dim"] > 0
+            if name in ("sequence", "decoded"):  # 3-D: MiniRocket, None below 9 steps
+                assert "svc" not in scores and "ridge" not in scores
+                if name == "decoded":  # the series' own length, 24
+                    assert 0.0 <= scores["minirocket"] <= 1.0
+                continue
+            assert 0.0 <= scores["svc"] <= 1.0 and 0.0 <= scores["ridge"] <= 1.0
 
 
 def test_readout_report_compares_every_readout_with_the_baselines(sweep, tmp_path):
@@ -456,8 +461,8 @@ def test_readout_report_says_on_how_many_datasets_a_skipped_probe_was_run():
                 rows.append(dict(base, dataset=d, config="vq", readout=readout, probe="svc",
                                  accuracy=0.8 if readout == "embedding" else svc))
     text = report(pd.DataFrame(rows))
-    assert "| vq | embedding | 0.800 | 0.700 | 2/2" in text
-    assert "| vq | pooled | 0.900 (1) | 0.700 | 2/2" in text
+    assert "| vq | embedding | 0.800 | 0.700 | — | 2/2" in text
+    assert "| vq | pooled | 0.900 (1) | 0.700 | — | 2/2" in text
 
 
 def test_a_dead_cells_signal_is_named_and_only_sigkill_suggests_memory():
