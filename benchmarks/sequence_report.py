@@ -97,9 +97,9 @@ def _gaps(by_dataset: dict, best: str, mse: dict) -> list[str]:
     for d, r in rows:
         gaps.append(_mean(r[RAW]) - _mean(r[best]))
         seq_acc = f"{_mean(r[seq]):.3f}" if seq in r else ""
+        mse_cell = f"{mse[d]:.4f}" if d in mse else ""
         lines.append(f"| {d} | {_mean(r[BASE]):.3f} | {seq_acc} | {_mean(r[best]):.3f} | "
-                     f"{_mean(r[RAW]):.3f} | {gaps[-1]:+.3f} | "
-                     f"{mse[d]:.4f} |" if d in mse else "|")
+                     f"{_mean(r[RAW]):.3f} | {gaps[-1]:+.3f} | {mse_cell} |")
     if not gaps:
         return []
     lines.append(f"| mean | | | | | {np.mean(gaps):+.3f} | |")

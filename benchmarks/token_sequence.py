@@ -14,8 +14,9 @@ after tokenizing):
 ``sequence_multirocket`` ``output="sequence"`` → ``MultiRocket`` → scaler → ridge.
 ``sequence_hydra``       ``output="sequence"`` → aeon's ``HydraClassifier`` (Hydra → sparse
                          scaling → ridge).
-``decoded_minirocket``   ``output="decoded"`` (the series the tokens decode to, a function of
-                         the code ids alone) → MiniRocket → scaler → ridge; likewise
+``decoded_minirocket``   the series the tokens decode to (``inverse_transform`` of the
+                         embedding: ``output="decoded"``, a function of the code ids alone)
+                         → MiniRocket → scaler → ridge; likewise
                          ``decoded_multirocket`` and ``decoded_hydra``.
 ``decoded+sequence_minirocket``  MiniRocket on each of the two, features side by side →
                          scaler → ridge.
@@ -168,12 +169,12 @@ def tokenizer_for(source: str, seed: int, dataset: str, tokenizers_dir: str | No
 def run_dataset(dataset: str, seed: int, source: str, data_dir: str,
                 tokenizers_dir: str | None = None, large: int = 2000,
                 params: dict | None = None, readouts=None) -> dict:
+    import torch
+
     from benchmarks.cells import load_dataset
 
     X_train, y_train, X_test, y_test, _ = load_dataset(dataset, data_dir, "resample",
                                                        "interpolate")
-    import torch
-
     threads = torch.get_num_threads()
     est = tokenizer_for(source, seed, dataset, tokenizers_dir, params)
     start = time.perf_counter()
