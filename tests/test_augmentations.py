@@ -384,7 +384,7 @@ def test_augmenter_equality_and_repr_describe_the_steps():
 
 
 def test_augmenter_is_cloned_as_an_estimator_parameter():
-    base = pytest.importorskip("sklearn.base")
+    from sklearn import base
 
     class Est(base.BaseEstimator):
         def __init__(self, augmentations=None):

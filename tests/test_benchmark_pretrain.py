@@ -146,7 +146,6 @@ def test_folds_cover_the_development_panel_once():
 
 
 def test_token_vectors_read_as_a_series_by_minirocket_score_above_chance(archive):
-    pytest.importorskip("aeon.transformations.collection.convolution_based")
     from benchmarks import token_sequence
 
     record = token_sequence.run_dataset("Toy", 0, "zero-fit", str(archive), readouts=[

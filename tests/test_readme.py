@@ -3,18 +3,13 @@
 import re
 from pathlib import Path
 
-import pytest
-
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_the_readme_quickstart_runs(capsys):
-    if not README.is_file():
-        pytest.skip("README.md is not in this checkout")
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert len(blocks) >= 2, "the quickstart and the pretrained example"
-    trained = blocks[0].count("random_state=0)")
-    assert trained >= 1
+    assert "random_state=0)" in blocks[0]  # where the 5-step budget goes in
     code = "\n".join(blocks).replace("random_state=0)", "random_state=0, max_steps=5)")
     exec(compile(code, str(README), "exec"), {})
     printed = capsys.readouterr().out.split()

@@ -67,8 +67,9 @@ def test_the_default_output_stays_2d():
 def _aeon_readout(name: str) -> list:
     """The steps after the tokenizer: an aeon transformer and a linear model, or an aeon
     classifier, each small enough for a unit test."""
-    convolution = pytest.importorskip("aeon.transformations.collection.convolution_based")
-    classifiers = pytest.importorskip("aeon.classification.convolution_based")
+    from aeon.classification import convolution_based as classifiers
+    from aeon.transformations.collection import convolution_based as convolution
+
     ridge = RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))
     return {
         "MiniRocket": lambda: [convolution.MiniRocket(n_kernels=84, random_state=0), ridge],
